@@ -1,0 +1,125 @@
+// swift-tools-version: 6.1
+// The module graph is the design (DEVELOPERS.md, "Architecture"):
+//   CSodium   libsodium, a system library; imported by TipCrypto only.
+//   TipCore   wire formats, domain types, validation. No I/O, no C.
+//   TipCrypto sealed box, padding, keys, Argon2id key files, zeroing.
+//   TipStore  GRDB/SQLite: the server's intake store and the reviewer's vault store.
+//   TipServer Hummingbird 2 + TLS. Must never link TipDesk (it holds no secret key).
+//   TipDesk   the reviewer library. Must never link Hummingbird (it runs offline).
+//   tipgate, tipdesk: thin executables.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tipgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tipgate", targets: ["tipgate"]),
+        .executable(name: "tipdesk", targets: ["tipdesk"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0"),
+        // Transitive through Hummingbird; named because TipServer configures TLS and reads the
+        // bound port itself.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "TipCore", swiftSettings: swiftSettings),
+        .target(
+            name: "TipCrypto",
+            dependencies: ["CSodium", "TipCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TipStore",
+            dependencies: [
+                "TipCore", "TipCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TipServer",
+            dependencies: [
+                "TipCore", "TipCrypto", "TipStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TipDesk",
+            dependencies: [
+                "TipCore", "TipCrypto", "TipStore",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tipgate",
+            dependencies: [
+                "TipServer", "TipStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tipdesk",
+            dependencies: [
+                "TipCore", "TipCrypto", "TipDesk",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TipCoreTests",
+            dependencies: ["TipCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TipCryptoTests",
+            dependencies: ["TipCore", "TipCrypto"],
+            resources: [.copy("Vectors")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TipServerTests",
+            dependencies: [
+                "TipCore", "TipCrypto", "TipStore", "TipServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Vectors")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TipDeskTests",
+            dependencies: ["TipCore", "TipCrypto", "TipStore", "TipDesk"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TipCore", "TipCrypto", "tipgate", "tipdesk"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

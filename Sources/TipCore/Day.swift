@@ -1,0 +1,45 @@
+import Foundation
+
+/// A calendar day in UTC, `YYYY-MM-DD`. The only arrival time tipgate records (SECURITY.md §4.2):
+/// an exact time could be matched against network logs to find a witness.
+public struct Day: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+    public let text: String
+
+    public init?(_ text: String) {
+        let u = Array(text.utf8)
+        guard u.count == 10, u[4] == 0x2d, u[7] == 0x2d else { return nil }
+        for (i, c) in u.enumerated() where i != 4 && i != 7 {
+            guard (0x30...0x39).contains(c) else { return nil }
+        }
+        let month = Int(text.dropFirst(5).prefix(2))!
+        let day = Int(text.dropFirst(8).prefix(2))!
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        self.text = text
+    }
+
+    public init(_ date: Date) {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let c = cal.dateComponents([.year, .month, .day], from: date)
+        self.text = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
+    public static var today: Day { Day(Date()) }
+
+    public var description: String { text }
+
+    public static func < (lhs: Day, rhs: Day) -> Bool { lhs.text < rhs.text }
+
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        guard let d = Day(raw) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad day"))
+        }
+        self = d
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(text)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// One stored, still-sealed tip: what the server keeps and what a bundle carries.
+public struct SealedTip: Equatable, Sendable {
+    public let id: TipID
+    public let keyID: KeyID
+    public let day: Day
+    public let sealed: [UInt8]
+
+    public init(id: TipID, keyID: KeyID, day: Day, sealed: [UInt8]) {
+        self.id = id
+        self.keyID = keyID
+        self.day = day
+        self.sealed = sealed
+    }
+}
+
+/// The export bundle, v1 (SECURITY.md §5): JSON lines.
+///
+///     {"count":N,"created":"YYYY-MM-DD","format":"tipgate-bundle","instance":"<32 hex>","v":1}
+///     {"day":"…","id":"…","key_id":"…","sealed":"<base64>"}      (N record lines)
+///     {"blake2b":"<64 hex>","count":N,"end":true}
+///
+/// The trailer's digest is BLAKE2b-256 over every byte before the trailer line, so a truncated
+/// or corrupted bundle is refused whole rather than half imported. TipCore has no hash, so
+/// callers pass one in.
+public enum ExportBundle {
+    public static let format = "tipgate-bundle"
+    public static let version = 1
+
+    public struct Header: Equatable, Sendable {
+        public let instance: String
+        public let created: Day
+        public let count: Int
+    }
+
+    /// Encodes a bundle. `digest` is BLAKE2b-256.
+    public static func encode(
+        instance: String, created: Day, tips: [SealedTip], digest: (Data) -> [UInt8]
+    ) -> Data {
+        var out = StrictJSON.encode(
+            HeaderWire(format: format, v: version, instance: instance, created: created.text, count: tips.count)
+        )
+        out.append(0x0a)
+        for t in tips {
+            out.append(
+                StrictJSON.encode(
+                    RecordWire(id: t.id.hex, key_id: t.keyID.hex, day: t.day.text, sealed: Data(t.sealed).base64EncodedString())
+                )
+            )
+            out.append(0x0a)
+        }
+        let sum = Hex.encode(digest(out))
+        out.append(StrictJSON.encode(TrailerWire(end: true, count: tips.count, blake2b: sum)))
+        out.append(0x0a)
+        return out
+    }
+
+    /// Decodes and verifies a whole bundle. Any defect rejects the bundle: nothing is returned
+    /// from a bundle that is not intact.
+    public static func decode(_ data: Data, digest: (Data) -> [UInt8]) throws -> (Header, [SealedTip]) {
+        guard data.last == 0x0a else { throw FormatError("bad_bundle", "the bundle is truncated (no final newline)") }
+        let body = data.dropLast()
+        guard let lastNL = body.lastIndex(of: 0x0a) else { throw FormatError("bad_bundle", "the bundle has no records or trailer") }
+        let covered = Data(data[data.startIndex...lastNL])
+        let trailerBytes = Data(body[(lastNL + 1)...])
+        let trailer: TrailerWire
+        do { trailer = try StrictJSON.decode(TrailerWire.self, from: trailerBytes) } catch {
+            throw FormatError("bad_bundle", "the bundle's trailer is missing: it may be truncated")
+        }
+        guard trailer.end, Hex.encode(digest(covered)) == trailer.blake2b else {
+            throw FormatError("bad_bundle", "the bundle's checksum does not match: it is corrupt or was changed")
+        }
+        var lines = covered.split(separator: 0x0a, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        guard let first = lines.first else { throw FormatError("bad_bundle", "the bundle has no header") }
+        let h: HeaderWire
+        do { h = try StrictJSON.decode(HeaderWire.self, from: Data(first)) } catch {
+            throw FormatError("bad_bundle", "the bundle's header is not valid")
+        }
+        guard h.format == format else { throw FormatError("bad_bundle", "not a tipgate bundle") }
+        guard h.v == version else { throw FormatError("unsupported_version", "bundle version \(h.v) is not supported") }
+        guard Hex.isLowercaseHex(h.instance, length: 32), let created = Day(h.created) else {
+            throw FormatError("bad_bundle", "the bundle's header is not valid")
+        }
+        guard h.count == lines.count - 1, trailer.count == h.count else {
+            throw FormatError("bad_bundle", "the bundle's record count does not match its header")
+        }
+        var tips = [SealedTip]()
+        tips.reserveCapacity(h.count)
+        for line in lines.dropFirst() {
+            let r: RecordWire
+            do { r = try StrictJSON.decode(RecordWire.self, from: Data(line)) } catch {
+                throw FormatError("bad_bundle", "a bundle record is not valid")
+            }
+            guard let id = TipID(r.id), let kid = KeyID(r.key_id), let day = Day(r.day),
+                let sealed = StrictBase64.decode(r.sealed)
+            else { throw FormatError("bad_bundle", "a bundle record is not valid") }
+            tips.append(SealedTip(id: id, keyID: kid, day: day, sealed: Array(sealed)))
+        }
+        return (Header(instance: h.instance, created: created, count: h.count), tips)
+    }
+
+    struct HeaderWire: Codable {
+        var format: String
+        var v: Int
+        var instance: String
+        var created: String
+        var count: Int
+    }
+
+    struct RecordWire: Codable {
+        var id: String
+        var key_id: String
+        var day: String
+        var sealed: String
+    }
+
+    struct TrailerWire: Codable {
+        var end: Bool
+        var count: Int
+        var blake2b: String
+    }
+}

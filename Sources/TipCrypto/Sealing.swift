@@ -1,0 +1,102 @@
+import CSodium
+import Foundation
+import TipCore
+
+/// ISO/IEC 7816-4 padding (`sodium_pad`) to the v1 size classes (SECURITY.md §3.3).
+public enum Padding {
+    /// Copies `document` into a fresh secure buffer padded to `PaddedSize.forDocument`.
+    public static func pad(_ document: UnsafeRawBufferPointer) -> SecureBytes {
+        let block = PaddedSize.forDocument(length: document.count)
+        let out = SecureBytes(count: block)
+        out.withUnsafeMutableBytes { dst in
+            if document.count > 0 { dst.baseAddress!.copyMemory(from: document.baseAddress!, byteCount: document.count) }
+            var padded = 0
+            let rc = sodium_pad(
+                &padded, dst.bindMemory(to: UInt8.self).baseAddress!, document.count, block, block)
+            precondition(rc == 0 && padded == block, "internal error: sodium_pad")
+        }
+        return out
+    }
+
+    /// The unpadded length of `padded`. The padded length itself MUST be a v1 size class.
+    public static func unpaddedLength(_ padded: SecureBytes, maximum: Int = .max) throws -> Int {
+        guard PaddedSize.isValid(padded.count, maximum: maximum) else { throw CryptoError.badPadding }
+        var len = 0
+        let rc = padded.withUnsafeBytes {
+            sodium_unpad(&len, $0.bindMemory(to: UInt8.self).baseAddress!, $0.count, $0.count)
+        }
+        guard rc == 0 else { throw CryptoError.badPadding }
+        // The size class must be the smallest that fits: a larger one leaks nothing but is not
+        // what a v1 sealer writes, and accepting it would make two encodings of one tip.
+        guard PaddedSize.forDocument(length: len) == padded.count else { throw CryptoError.badPadding }
+        return len
+    }
+}
+
+/// The anonymous sealed box (`crypto_box_seal`): an ephemeral X25519 key per tip, so the sender
+/// holds no key and two tips from one witness are unlinkable.
+public enum SealedBox {
+    public static var overhead: Int { crypto_box_sealbytes() }
+
+    public static func seal(_ message: UnsafeRawBufferPointer, to publicKey: [UInt8]) -> [UInt8] {
+        Sodium.ready()
+        precondition(publicKey.count == 32, "internal error: public key size")
+        var out = [UInt8](repeating: 0, count: message.count + overhead)
+        let rc = crypto_box_seal(
+            &out, message.bindMemory(to: UInt8.self).baseAddress!, UInt64(message.count), publicKey)
+        precondition(rc == 0, "internal error: crypto_box_seal")
+        return out
+    }
+
+    public static func open(_ sealed: [UInt8], with key: IntakeKeyPair) throws -> SecureBytes {
+        Sodium.ready()
+        guard sealed.count >= overhead else { throw CryptoError.decryptionFailed }
+        let out = SecureBytes(count: sealed.count - overhead)
+        let rc = out.withUnsafeMutableBytes { m in
+            key.secretKey.withUnsafeBytes { sk in
+                crypto_box_seal_open(
+                    m.bindMemory(to: UInt8.self).baseAddress!, sealed, UInt64(sealed.count), key.publicKey,
+                    sk.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+        guard rc == 0 else { throw CryptoError.decryptionFailed }
+        return out
+    }
+}
+
+/// Seals a tip document exactly as SECURITY.md §3 says: encode, pad, seal, wrap.
+public enum TipSealer {
+    public static func seal(_ tip: TipDocument, to key: PublicKeyDocument, maxPadded: Int = PaddedSize.defaultMaximum) throws -> Submission {
+        var doc = [UInt8](tip.encoded())
+        defer { zero(&doc) }
+        guard PaddedSize.forDocument(length: doc.count) <= maxPadded else {
+            throw FormatError("tip_too_large", "the tip is too large once encoded; shorten it or its fields")
+        }
+        let padded = doc.withUnsafeBytes { Padding.pad($0) }
+        let sealed = padded.withUnsafeBytes { SealedBox.seal($0, to: key.publicKey) }
+        return Submission(keyID: key.keyID, sealed: sealed)
+    }
+}
+
+/// Opens sealed tips with the reviewer's keys (SECURITY.md §3.6): key id, then box, then
+/// padding, then the document. Each step has its own error.
+public struct TipOpener {
+    private let keys: [KeyID: IntakeKeyPair]
+
+    public init(keys: [IntakeKeyPair]) {
+        var m = [KeyID: IntakeKeyPair]()
+        for k in keys { m[k.keyID] = k }
+        self.keys = m
+    }
+
+    public func canOpen(_ keyID: KeyID) -> Bool { keys[keyID] != nil }
+
+    public func open(keyID: KeyID, sealed: [UInt8]) throws -> TipDocument {
+        guard let key = keys[keyID] else {
+            throw CryptoError("no_matching_key", "no key in this vault matches key id \(keyID)")
+        }
+        let padded = try SealedBox.open(sealed, with: key)
+        let n = try Padding.unpaddedLength(padded)
+        return try padded.withUnsafeBytes { try TipDocument.decode(Data($0.prefix(n))) }
+    }
+}

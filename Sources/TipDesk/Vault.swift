@@ -1,0 +1,119 @@
+import Foundation
+import TipCore
+import TipCrypto
+import TipStore
+
+/// The reviewer's vault: a 0700 directory on the offline machine.
+///
+///     VAULT/keys/<key_id>.secret        the intake secret key, Argon2id-encrypted, 0600
+///     VAULT/keys/<key_id>.public.json   its public key document
+///     VAULT/vault.sqlite                imported tips, still sealed
+public struct Vault {
+    public let directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    /// `--vault`, then `$TIPDESK_VAULT`, then `~/.tipdesk`.
+    public static func resolve(flag: String?, environment: [String: String]) -> Vault {
+        if let flag { return Vault(directory: URL(fileURLWithPath: flag)) }
+        if let env = environment["TIPDESK_VAULT"], !env.isEmpty { return Vault(directory: URL(fileURLWithPath: env)) }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return Vault(directory: URL(fileURLWithPath: home).appendingPathComponent(".tipdesk"))
+    }
+
+    var keysDirectory: URL { directory.appendingPathComponent("keys") }
+
+    var exists: Bool { FileManager.default.fileExists(atPath: keysDirectory.path) }
+
+    /// Creates the vault and its first intake keypair. Refuses an existing vault: a second
+    /// `init` must never replace the key old tips are sealed to.
+    public func create(passphrase: SecureBytes, cost: SecretKeyFile.Cost = .moderate) throws -> PublicKeyDocument {
+        guard !exists else {
+            throw DeskError(
+                "a vault already exists at \(directory.path)",
+                hints: ["use another --vault, or keep using this one"])
+        }
+        let fm = FileManager.default
+        try fm.createDirectory(at: keysDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        let pair = IntakeKeyPair.generate()
+        let doc = pair.document
+        let sealed = try SecretKeyFile.seal(
+            secret: pair.secretKey, keyID: doc.keyID.hex, kind: "x25519", passphrase: passphrase, cost: cost)
+        try write(sealed, to: keysDirectory.appendingPathComponent("\(doc.keyID.hex).secret"))
+        try write(doc.encoded(), to: keysDirectory.appendingPathComponent("\(doc.keyID.hex).public.json"))
+        _ = try database()
+        return doc
+    }
+
+    public func database() throws -> VaultDatabase {
+        try requireExists()
+        do {
+            return try VaultDatabase(directory: directory.path)
+        } catch let e as StoreError {
+            throw DeskError(e.message)
+        }
+    }
+
+    /// The public key documents of every intake key in the vault, newest file last.
+    public func publicKeys() throws -> [PublicKeyDocument] {
+        try requireExists()
+        let names = try FileManager.default.contentsOfDirectory(atPath: keysDirectory.path)
+            .filter { $0.hasSuffix(".public.json") }.sorted()
+        return try names.map { name in
+            let data = try Data(contentsOf: keysDirectory.appendingPathComponent(name))
+            do { return try KeyIdentity.verifiedDocument(data) } catch {
+                throw DeskError("the key document \(name) in the vault is damaged")
+            }
+        }
+    }
+
+    /// Decrypts every secret key with `passphrase`.
+    public func unlock(_ passphrase: SecureBytes) throws -> TipOpener {
+        var pairs = [IntakeKeyPair]()
+        for doc in try publicKeys() {
+            let url = keysDirectory.appendingPathComponent("\(doc.keyID.hex).secret")
+            guard let file = FileManager.default.contents(atPath: url.path) else {
+                throw DeskError("the secret key \(doc.keyID) is missing from the vault", hints: ["restore it from your backup"])
+            }
+            do {
+                let (header, secret) = try SecretKeyFile.open(file, passphrase: passphrase)
+                guard header.keyID == doc.keyID.hex else { throw DeskError("the secret key file \(url.lastPathComponent) is mislabelled") }
+                pairs.append(try IntakeKeyPair(publicKey: doc.publicKey, secretKey: secret))
+            } catch let e as CryptoError where e == .wrongPassphrase {
+                throw DeskError("wrong passphrase", hints: ["the key file may also have been altered; if the passphrase is right, restore the key from a backup"])
+            } catch let e as CryptoError {
+                throw DeskError("cannot open the secret key \(doc.keyID): \(e.message)")
+            }
+        }
+        return TipOpener(keys: pairs)
+    }
+
+    func requireExists() throws {
+        guard exists else {
+            throw DeskError(
+                "no vault at \(directory.path)",
+                hints: ["create one with: tipdesk init --vault \(directory.path)", "or point to yours with --vault or TIPDESK_VAULT"])
+        }
+    }
+
+    /// Key files: O_EXCL and 0600 (non-negotiable 2), fsynced.
+    func write(_ data: Data, to url: URL) throws {
+        do {
+            try DurableFile.writeNew(data, to: url)
+        } catch let e as StoreError {
+            throw DeskError(e.message)
+        }
+    }
+}
+
+extension Vault {
+    /// Writes a public document (mode 0644, O_EXCL).
+    public func writePublic(_ data: Data, to url: URL) throws {
+        do {
+            try DurableFile.writeNew(data, to: url, mode: 0o644)
+        } catch let e as StoreError {
+            throw DeskError(e.message, hints: e.code == "file_exists" ? ["choose another --out, or remove the old file"] : [])
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Logging
+
+/// The response headers every reply carries (SECURITY.md §4.4). Written once, here.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var fixedHeaders: [(HTTPField.Name, String)] {
+        [
+            (.contentSecurityPolicy, "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"),
+            (.cacheControl, "no-store"),
+            (HTTPField.Name("Referrer-Policy")!, "no-referrer"),
+            (HTTPField.Name("X-Content-Type-Options")!, "nosniff"),
+            (HTTPField.Name("X-Frame-Options")!, "DENY"),
+            (.strictTransportSecurity, "max-age=63072000"),
+        ]
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        for (name, value) in Self.fixedHeaders where response.headers[name] == nil {
+            response.headers[name] = value
+        }
+        // Nothing that identifies the software or lets a client be tracked.
+        for name: HTTPField.Name in [.server, .eTag, .lastModified, .setCookie] {
+            response.headers[name] = nil
+        }
+        return response
+    }
+}
+
+/// Turns every error into an `APIError` response, so the client sees only a stable code and
+/// nothing about the request is logged (non-negotiable 3). Errors that are not the client's
+/// fault are logged by type and code only.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as APIError {
+            return try e.response(from: request, context: context)
+        } catch let e as HTTPError {
+            let mapped: APIError =
+                switch e.status {
+                case .notFound: .notFound
+                case .methodNotAllowed: APIError(.methodNotAllowed, "method_not_allowed", "method not allowed")
+                case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "the request body is too large")
+                default: APIError(e.status, "bad_request", "the request could not be handled")
+                }
+            return try mapped.response(from: request, context: context)
+        } catch {
+            logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
+            return try APIError.internalError.response(from: request, context: context)
+        }
+    }
+}

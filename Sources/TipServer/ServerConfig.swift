@@ -1,0 +1,116 @@
+import Configuration
+import Foundation
+import Logging
+import TipCore
+
+/// Settings for `tipgate serve` (SECURITY.md §7 lists every key).
+///
+/// Each setting can come from a flag, an environment variable (`TIPGATE_` + the key in
+/// upper snake case) or a JSON config file, in that order of precedence.
+public struct ServerConfig: Sendable {
+    public var dataDirectory: String
+    public var host: String
+    public var port: Int
+    public var tlsCertificatePath: String
+    public var tlsKeyPath: String
+    public var publicKeyPath: String
+    /// The largest padded plaintext accepted (SECURITY.md §3.5). A power of two ≥ 1024.
+    public var maxPaddedBytes: Int
+    public var logLevel: Logger.Level
+
+    public init(
+        dataDirectory: String, host: String = "127.0.0.1", port: Int = 8443, tlsCertificatePath: String,
+        tlsKeyPath: String, publicKeyPath: String, maxPaddedBytes: Int = PaddedSize.defaultMaximum,
+        logLevel: Logger.Level = .info
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.tlsCertificatePath = tlsCertificatePath
+        self.tlsKeyPath = tlsKeyPath
+        self.publicKeyPath = publicKeyPath
+        self.maxPaddedBytes = maxPaddedBytes
+        self.logLevel = logLevel
+    }
+
+    /// The config keys, as written in a JSON file. The environment variable of `tls.cert` is
+    /// `TIPGATE_TLS_CERT`; of `publicKey`, `TIPGATE_PUBLIC_KEY`.
+    public enum Key {
+        public static let data = "data"
+        public static let listen = "listen"
+        public static let tlsCert = "tls.cert"
+        public static let tlsKey = "tls.key"
+        public static let publicKey = "publicKey"
+        public static let maxPaddedBytes = "maxPaddedBytes"
+        public static let logLevel = "logLevel"
+    }
+
+    /// Resolves the settings from flags (highest), environment, then `configFile`.
+    public static func resolve(
+        flags: [String: String], environment: [String: String], configFile: String?
+    ) async throws -> ServerConfig {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(
+                name: "flags",
+                values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey(ConfigKey($0.key)), ConfigValue(.string($0.value), isSecret: false)) })),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "tipgate"),
+        ]
+        if let configFile {
+            guard FileManager.default.isReadableFile(atPath: configFile) else {
+                throw ConfigError("cannot read the config file \(configFile)")
+            }
+            let pathReader = ConfigReader(
+                provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(configFile), isSecret: false)]))
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(config: pathReader))
+            } catch {
+                throw ConfigError("the config file \(configFile) is not valid JSON")
+            }
+        }
+        let r = ConfigReader(providers: providers)
+        func required(_ key: String, _ flag: String) throws -> String {
+            guard let v = r.string(forKey: ConfigKey(key)), !v.isEmpty else {
+                throw ConfigError("missing setting \(key): pass --\(flag), set \(envName(key)), or put it in the config file")
+            }
+            return v
+        }
+        let (host, port) = try parseListen(r.string(forKey: ConfigKey(Key.listen)) ?? "127.0.0.1:8443")
+        let maxPadded = try r.string(forKey: ConfigKey(Key.maxPaddedBytes)).map { s in
+            guard let n = Int(s), PaddedSize.isValid(n, maximum: 1 << 26) else {
+                throw ConfigError("maxPaddedBytes must be a power of two from 1024 to 67108864")
+            }
+            return n
+        } ?? PaddedSize.defaultMaximum
+        let level = try r.string(forKey: ConfigKey(Key.logLevel)).map { s in
+            guard let l = Logger.Level(rawValue: s) else {
+                throw ConfigError("logLevel must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return l
+        } ?? .info
+        return ServerConfig(
+            dataDirectory: try required(Key.data, "data"), host: host, port: port,
+            tlsCertificatePath: try required(Key.tlsCert, "tls-cert"), tlsKeyPath: try required(Key.tlsKey, "tls-key"),
+            publicKeyPath: try required(Key.publicKey, "public-key"), maxPaddedBytes: maxPadded, logLevel: level)
+    }
+
+    static func envName(_ key: String) -> String {
+        "TIPGATE_" + key.replacingOccurrences(of: ".", with: "_")
+            .replacingOccurrences(of: "([a-z])([A-Z])", with: "$1_$2", options: .regularExpression).uppercased()
+    }
+
+    /// `HOST:PORT` or `[V6]:PORT`; port 0 picks a free port.
+    public static func parseListen(_ s: String) throws -> (String, Int) {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ConfigError("listen must be HOST:PORT, like 127.0.0.1:8443")
+        }
+        var host = String(s[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigError("listen must be HOST:PORT, like 127.0.0.1:8443") }
+        return (host, port)
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+
+/// Opens a SQLite database the way every tipgate store must (SECURITY.md §4.1):
+/// WAL, `synchronous=FULL` (a commit is on disk before it returns, so an acknowledgement is
+/// durable), and `secure_delete=ON` (deleted rows are overwritten, not left in free pages).
+enum Connection {
+    static func openPool(at path: String, label: String) throws -> DatabasePool {
+        var config = Configuration()
+        config.label = label
+        // Statement arguments are ciphertext or ids; keep them out of errors and traces anyway.
+        config.publicStatementArguments = false
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: config)
+        // Refuse to run on a SQLite that silently ignores what durability and deletion rely on.
+        try pool.read { db in
+            let sync = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            let secure = try Int.fetchOne(db, sql: "PRAGMA secure_delete")
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode")
+            guard sync == 2, secure == 1, mode == "wal" else {
+                throw StoreError("store_unsafe", "SQLite did not accept WAL, synchronous=FULL and secure_delete=ON")
+            }
+        }
+        return pool
+    }
+
+    /// Creates `dir` with mode 0700 if it is missing, and refuses one that others can read.
+    static func prepareDirectory(_ dir: String) throws {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: dir) {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let attrs = try fm.attributesOfItem(atPath: dir)
+        if let mode = attrs[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            throw StoreError("store_permissions", "\(dir) is readable by other users; chmod 700 it")
+        }
+    }
+}
+
+public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let code: String
+    public let message: String
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import TipCore
+
+/// The reviewer's store of imported tips, on the offline machine. In v1 it holds each tip as it
+/// arrived, still sealed to an intake key, so the vault file alone reveals ids, days and size
+/// classes but no content.
+public final class VaultDatabase: Sendable {
+    public static let fileName = "vault.sqlite"
+    private let pool: DatabasePool
+
+    public init(directory: String) throws {
+        try Connection.prepareDirectory(directory)
+        pool = try Connection.openPool(
+            at: (directory as NSString).appendingPathComponent(Self.fileName), label: "tipdesk.vault")
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE tip (
+                        id TEXT NOT NULL PRIMARY KEY CHECK (length(id) = 32),
+                        instance TEXT NOT NULL CHECK (length(instance) = 32),
+                        key_id TEXT NOT NULL CHECK (length(key_id) = 16),
+                        day TEXT NOT NULL CHECK (length(day) = 10),
+                        sealed BLOB NOT NULL
+                    ) STRICT;
+                    CREATE INDEX tip_day ON tip (day);
+                    """)
+        }
+        return m
+    }
+
+    public struct ImportResult: Equatable, Sendable {
+        public var added = 0
+        public var alreadyHad = 0
+        /// Ids already in the vault with different sealed bytes: kept as they were, reported.
+        public var conflicts: [TipID] = []
+    }
+
+    /// Adds the tips of one bundle in one transaction. Idempotent: a tip already held with the
+    /// same bytes is skipped; the UNIQUE primary key, not a check-then-insert, guarantees it.
+    public func importTips(_ tips: [SealedTip], instance: String) throws -> ImportResult {
+        try pool.write { db in
+            var r = ImportResult()
+            for t in tips {
+                try db.execute(
+                    sql: "INSERT INTO tip (id, instance, key_id, day, sealed) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    arguments: [t.id.hex, instance, t.keyID.hex, t.day.text, Data(t.sealed)])
+                if db.changesCount == 1 {
+                    r.added += 1
+                } else {
+                    let existing = try Data.fetchOne(db, sql: "SELECT sealed FROM tip WHERE id = ?", arguments: [t.id.hex])
+                    if existing == Data(t.sealed) { r.alreadyHad += 1 } else { r.conflicts.append(t.id) }
+                }
+            }
+            return r
+        }
+    }
+
+    public func allTips() throws -> [SealedTip] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, key_id, day, sealed FROM tip ORDER BY day DESC, id").map(Self.tip)
+        }
+    }
+
+    public func tip(_ id: TipID) throws -> SealedTip? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, key_id, day, sealed FROM tip WHERE id = ?", arguments: [id.hex]).map(Self.tip)
+        }
+    }
+
+    /// Tips whose id starts with `prefix` (so a reviewer can type a short id).
+    public func tips(idPrefix prefix: String) throws -> [SealedTip] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, key_id, day, sealed FROM tip WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 2",
+                arguments: [prefix.utf8.count, prefix]
+            ).map(Self.tip)
+        }
+    }
+
+    private static func tip(_ r: Row) -> SealedTip {
+        SealedTip(id: TipID(r["id"])!, keyID: KeyID(r["key_id"])!, day: Day(r["day"])!, sealed: [UInt8](r["sealed"] as Data))
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import TipCore
+import TipCrypto
+import TipDesk
+
+extension Tipdesk {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a bundle written by tipgate export. Importing twice adds nothing.")
+
+        @OptionGroup var vault: VaultOptions
+        @Argument(help: "The bundle file.") var bundle: String
+
+        func run() throws {
+            try reporting {
+                let r = try Desk(vault: vault.resolved).importBundle(at: URL(fileURLWithPath: bundle))
+                out("imported \(r.added) new tip\(r.added == 1 ? "" : "s") (\(r.alreadyHad) already held) from server \(r.instance)")
+                for id in r.conflicts {
+                    note("warning: tip \(id) is already in the vault with different bytes; kept the one held")
+                }
+                for k in r.unknownKeys {
+                    note("warning: some tips are sealed to key \(k), which this vault does not hold")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import TipServer
+
+extension Tipgate {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the intake API over HTTPS.",
+            discussion: """
+                Every option can also come from the environment (TIPGATE_DATA, TIPGATE_LISTEN,
+                TIPGATE_TLS_CERT, TIPGATE_TLS_KEY, TIPGATE_PUBLIC_KEY, TIPGATE_MAX_PADDED_BYTES,
+                TIPGATE_LOG_LEVEL) or a JSON config file (--config or TIPGATE_CONFIG). Flags win
+                over the environment, which wins over the file.
+                """
+        )
+
+        @Option(help: "A JSON config file.") var config: String?
+        @Option(help: "The data directory (created 0700).") var data: String?
+        @Option(help: "HOST:PORT to listen on; port 0 picks a free one. Default 127.0.0.1:8443.") var listen: String?
+        @Option(help: "The TLS certificate chain (PEM).") var tlsCert: String?
+        @Option(help: "The TLS private key (PEM).") var tlsKey: String?
+        @Option(help: "The public key document tips are sealed to.") var publicKey: String?
+        @Option(help: "The largest padded tip accepted, a power of two. Default 1048576.") var maxPaddedBytes: Int?
+        @Option(help: "trace, debug, info, notice, warning, error or critical. Default info.") var logLevel: String?
+
+        func run() async throws {
+            var flags = [String: String]()
+            flags[ServerConfig.Key.data] = data
+            flags[ServerConfig.Key.listen] = listen
+            flags[ServerConfig.Key.tlsCert] = tlsCert
+            flags[ServerConfig.Key.tlsKey] = tlsKey
+            flags[ServerConfig.Key.publicKey] = publicKey
+            flags[ServerConfig.Key.maxPaddedBytes] = maxPaddedBytes.map(String.init)
+            flags[ServerConfig.Key.logLevel] = logLevel
+            let env = ProcessInfo.processInfo.environment
+            let settings: ServerConfig
+            let deps: ServerDependencies
+            do {
+                settings = try await ServerConfig.resolve(flags: flags, environment: env, configFile: config ?? env["TIPGATE_CONFIG"])
+                var logger = Logger(label: "tipgate") { StreamLogHandler.standardError(label: $0) }
+                logger.logLevel = settings.logLevel
+                deps = try ServerDependencies.open(settings, logger: logger)
+                let app = try buildApplication(settings, deps) { host, port in
+                    let shown = host.contains(":") ? "[\(host)]" : host
+                    FileHandle.standardOutput.write(Data("listening on https://\(shown):\(port)\n".utf8))
+                }
+                try await app.runService()
+            } catch let e as ConfigError {
+                throw fail(e.description, hints: ["see: tipgate serve --help"])
+            }
+        }
+    }
+}
