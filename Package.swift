@@ -91,6 +91,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Shared by the test targets only: vectors, the test-only key, process and server helpers.
+        .target(
+            name: "TipTestSupport",
+            dependencies: ["TipCore", "TipCrypto"],
+            path: "Tests/TipTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TipCoreTests",
             dependencies: ["TipCore"],
@@ -98,27 +105,25 @@ let package = Package(
         ),
         .testTarget(
             name: "TipCryptoTests",
-            dependencies: ["TipCore", "TipCrypto"],
-            resources: [.copy("Vectors")],
+            dependencies: ["TipCore", "TipCrypto", "TipTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TipServerTests",
             dependencies: [
-                "TipCore", "TipCrypto", "TipStore", "TipServer",
+                "TipCore", "TipCrypto", "TipStore", "TipServer", "TipTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TipDeskTests",
-            dependencies: ["TipCore", "TipCrypto", "TipStore", "TipDesk"],
+            dependencies: ["TipCore", "TipCrypto", "TipStore", "TipDesk", "TipTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TipCore", "TipCrypto", "tipgate", "tipdesk"],
+            dependencies: ["TipCore", "TipCrypto", "TipTestSupport", "tipgate", "tipdesk"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,59 @@
+# tipgate: `make run` and `make test` do all set-up on a fresh Debian machine (README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Debian packages the build, the dev setup and the tests need.
+APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config openssl curl python3-nacl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEV := .dev
+DEV_PASSPHRASE := dev-passphrase-not-secret
+BIN := .build/debug
+
+.PHONY: help deps build run dev test clean-dev
+
+help:
+	@echo "make run    install what is missing, build, create dev keys and a cert, serve on https://127.0.0.1:8443"
+	@echo "make test   install what is missing and run the tests"
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	swift build
+
+# The dev vault uses a known passphrase and the cheap Argon2id profile: it is for trying
+# tipgate on this machine only, never for real tips.
+dev: build
+	@mkdir -p $(DEV) && chmod 700 $(DEV)
+	@if [ ! -d $(DEV)/vault/keys ]; then \
+	  TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE) $(BIN)/tipdesk init --vault $(DEV)/vault --kdf interactive >/dev/null 2>&1 && \
+	  $(BIN)/tipdesk keys export --vault $(DEV)/vault --out $(DEV)/org.public.json 2>/dev/null; fi
+	@if [ ! -f $(DEV)/cert.pem ]; then \
+	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+	    -keyout $(DEV)/key.pem -out $(DEV)/cert.pem -subj /CN=localhost \
+	    -addext subjectAltName=IP:127.0.0.1,DNS:localhost 2>/dev/null && chmod 600 $(DEV)/key.pem; fi
+
+run: dev
+	@echo
+	@echo "dev vault: $(DEV)/vault   passphrase: $(DEV_PASSPHRASE)   (dev only, never for real tips)"
+	@echo "try, in another terminal:"
+	@echo "  echo 'a test tip' | $(BIN)/tipdesk seal --public-key $(DEV)/org.public.json \\"
+	@echo "    | curl --cacert $(DEV)/cert.pem --data-binary @- -H 'Content-Type: application/json' https://127.0.0.1:8443/api/v1/tips"
+	@echo "  $(BIN)/tipgate export --data $(DEV)/data --out $(DEV)/bundle-\$$(date +%s).tipgate"
+	@echo "  TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE) $(BIN)/tipdesk import --vault $(DEV)/vault $(DEV)/bundle-*.tipgate"
+	@echo "  TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE) $(BIN)/tipdesk list --vault $(DEV)/vault"
+	@echo
+	exec $(BIN)/tipgate serve --data $(DEV)/data --listen 127.0.0.1:8443 \
+	  --tls-cert $(DEV)/cert.pem --tls-key $(DEV)/key.pem --public-key $(DEV)/org.public.json
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+clean-dev:
+	rm -rf $(DEV)
