@@ -113,6 +113,9 @@ let package = Package(
             dependencies: [
                 "TipCore", "TipCrypto", "TipStore", "TipServer", "TipTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,8 +17,12 @@ enum Connection {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         let pool = try DatabasePool(path: path, configuration: config)
-        // Refuse to run on a SQLite that silently ignores what durability and deletion rely on.
-        try pool.read { db in
+        // GRDB switches the writer to synchronous=NORMAL right after enabling WAL, after
+        // prepareDatabase ran. NORMAL can lose the last commits on power loss, which would
+        // break "a 201 means durable" (non-negotiable 4), so set FULL again on the single
+        // writer connection and check it there, where it matters.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
             let sync = try Int.fetchOne(db, sql: "PRAGMA synchronous")
             let secure = try Int.fetchOne(db, sql: "PRAGMA secure_delete")
             let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode")
