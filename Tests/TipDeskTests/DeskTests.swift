@@ -1,0 +1,163 @@
+import Foundation
+import TipCore
+import TipCrypto
+import TipStore
+import TipTestSupport
+import Testing
+
+@testable import TipDesk
+
+/// A vault with a cheap KDF and a server store, side by side in a scratch directory.
+struct DeskFixture {
+    let root = scratchDirectory("desk")
+    let passphrase = SecureBytes(copying: Array("test passphrase 1".utf8))
+    var vault: Vault { Vault(directory: root.appendingPathComponent("vault")) }
+    var desk: Desk { Desk(vault: vault) }
+
+    func makeVault() throws -> PublicKeyDocument { try vault.create(passphrase: passphrase, cost: .interactive) }
+
+    func intake() throws -> IntakeDatabase { try IntakeDatabase(directory: root.appendingPathComponent("data").path) }
+
+    func store(_ bodies: [String], in db: IntakeDatabase, to key: PublicKeyDocument) async throws {
+        let tips = try bodies.map { b in
+            let s = try TipSealer.seal(TipDocument(body: b), to: key)
+            return SealedTip(id: Random.tipID(), keyID: s.keyID, day: .today, sealed: s.sealed)
+        }
+        try await db.insert(tips)
+    }
+
+    func export(_ db: IntakeDatabase, all: Bool = false) throws -> URL {
+        let url = root.appendingPathComponent("bundle-\(Random.hex128().prefix(8)).tipgate")
+        try db.export(to: url, all: all)
+        return url
+    }
+}
+
+@Suite struct VaultTests {
+    @Test func keyFilesArePrivateAndVaultIsNotReplaced() throws {
+        let f = DeskFixture()
+        let doc = try f.makeVault()
+        let secret = f.vault.directory.appendingPathComponent("keys/\(doc.keyID).secret").path
+        let attrs = try FileManager.default.attributesOfItem(atPath: secret)
+        #expect(attrs[.posixPermissions] as? Int == 0o600)
+        #expect(try FileManager.default.attributesOfItem(atPath: f.vault.directory.path)[.posixPermissions] as? Int == 0o700)
+        #expect(throws: DeskError.self) { try f.makeVault() }
+        #expect(try f.vault.publicKeys() == [doc])
+    }
+
+    @Test func wrongPassphraseIsClear() throws {
+        let f = DeskFixture()
+        _ = try f.makeVault()
+        #expect(throws: DeskError("wrong passphrase", hints: ["the key file may also have been altered; if the passphrase is right, restore the key from a backup"])) {
+            try f.vault.unlock(SecureBytes(copying: Array("not the passphrase".utf8)))
+        }
+    }
+}
+
+@Suite struct ExportImportTests {
+    @Test func exportImportIsIdempotentAndExact() async throws {
+        let f = DeskFixture()
+        let key = try f.makeVault()
+        let db = try f.intake()
+        let bodies = ["first tip", "второй", "uchinchi xabar"]
+        try await f.store(bodies, in: db, to: key)
+        let b1 = try f.export(db)
+        let r1 = try f.desk.importBundle(at: b1)
+        #expect(r1.added == 3 && r1.alreadyHad == 0 && r1.unknownKeys.isEmpty)
+        #expect(r1.instance == (try db.instanceID()))
+        let r2 = try f.desk.importBundle(at: b1)
+        #expect(r2.added == 0 && r2.alreadyHad == 3)
+        let opened = f.desk.open(try f.desk.allTips(), with: try f.vault.unlock(f.passphrase))
+        #expect(Set(opened.map { try! $0.result.get().body }) == Set(bodies))
+        // Exported tips are marked: the next export is empty, --all brings them back, and the
+        // server still holds them all (deletion is for acknowledged tips only).
+        #expect(try db.counts().total == 3)
+        #expect(try db.counts().unexported == 0)
+        let b2 = try f.export(db)
+        #expect(try f.desk.importBundle(at: b2).added == 0)
+        let b3 = try f.export(db, all: true)
+        #expect(try f.desk.importBundle(at: b3).alreadyHad == 3)
+    }
+
+    @Test func damagedBundlesAreRefusedWhole() async throws {
+        let f = DeskFixture()
+        let key = try f.makeVault()
+        let db = try f.intake()
+        try await f.store(["a", "b"], in: db, to: key)
+        let good = try Data(contentsOf: try f.export(db))
+        var flipped = good
+        flipped[flipped.count / 2] ^= 0x01
+        let damaged: [(String, Data)] = [
+            ("truncated at a line", Data(good.prefix(upTo: good.lastIndex(of: 0x0a, before: good.count - 1)! + 1))),
+            ("truncated mid-line", good.prefix(good.count - 7)),
+            ("one bit flipped", flipped),
+            ("empty", Data()),
+        ]
+        for (what, data) in damaged {
+            let url = f.root.appendingPathComponent("damaged")
+            try? FileManager.default.removeItem(at: url)
+            try data.write(to: url)
+            #expect(throws: DeskError.self, "\(what)") { try f.desk.importBundle(at: url) }
+        }
+        #expect(try f.desk.allTips().isEmpty)
+    }
+
+    // A ciphertext changed in transit (with the bundle checksum recomputed, as an attacker
+    // would) imports, but the reviewer gets a clear error instead of text.
+    @Test func tamperedCiphertextIsReportedOnOpen() async throws {
+        let f = DeskFixture()
+        let key = try f.makeVault()
+        let s = try TipSealer.seal(TipDocument(body: "original"), to: key)
+        var sealed = s.sealed
+        sealed[100] ^= 0x80
+        let tip = SealedTip(id: Random.tipID(), keyID: s.keyID, day: .today, sealed: sealed)
+        let url = f.root.appendingPathComponent("tampered.tipgate")
+        try ExportBundle.encode(instance: Random.hex128(), created: .today, tips: [tip]) { BLAKE2b.hash($0) }.write(to: url)
+        #expect(try f.desk.importBundle(at: url).added == 1)
+        let opened = f.desk.open(try f.desk.allTips(), with: try f.vault.unlock(f.passphrase))
+        #expect(throws: DeskError("this tip could not be decrypted: it was altered or damaged")) { try opened[0].result.get() }
+    }
+
+    @Test func tipsForAnotherKeyAreFlagged() async throws {
+        let f = DeskFixture()
+        _ = try f.makeVault()
+        let db = try f.intake()
+        let other = IntakeKeyPair.generate()
+        try await f.store(["x"], in: db, to: other.document)
+        let r = try f.desk.importBundle(at: try f.export(db))
+        #expect(r.unknownKeys == [other.keyID])
+    }
+}
+
+@Suite struct TerminalTests {
+    @Test func controlCharactersNeverReachTheTerminal() {
+        let hostile = "a\u{1b}[2Jb\u{7}c\u{9b}31md\r\u{202e}evil\u{2066}\u{0}"
+        let clean = TerminalText.sanitize(hostile)
+        for bad: Unicode.Scalar in ["\u{1b}", "\u{7}", "\u{9b}", "\r", "\u{202e}", "\u{2066}", "\u{0}"] {
+            #expect(!clean.unicodeScalars.contains(bad))
+        }
+        #expect(TerminalText.sanitize("line 1\nline 2\ttab") == "line 1\nline 2\ttab")
+        #expect(TerminalText.preview("line 1\nline 2") == "line 1 line 2")
+        #expect(TerminalText.sanitize("Привет, O‘zbekiston") == "Привет, O‘zbekiston")
+    }
+
+    @Test func jsonOutputEscapesControls() throws {
+        let doc = try TipDocument(body: "x\u{1b}[31m\u{9b}y\u{202e}")
+        let t = OpenedTip(id: Random.tipID(), day: .today, keyID: KeyID("0123456789abcdef")!, result: .success(doc))
+        let json = TipJSON.encode([t])
+        for bad: Unicode.Scalar in ["\u{1b}", "\u{9b}", "\u{202e}"] { #expect(!json.unicodeScalars.contains(bad)) }
+        let back = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [[String: Any]]
+        #expect(back[0]["body"] as? String == doc.body)
+    }
+}
+
+extension Data {
+    fileprivate func lastIndex(of byte: UInt8, before end: Int) -> Int? {
+        var i = end - 1
+        while i >= 0 {
+            if self[i] == byte { return i }
+            i -= 1
+        }
+        return nil
+    }
+}
