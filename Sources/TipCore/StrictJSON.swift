@@ -12,7 +12,7 @@ struct AnyKey: CodingKey {
 extension KeyedDecodingContainer where Key == AnyKey {
     func rejectUnknown(allowed: Set<String>) throws {
         for key in allKeys where !allowed.contains(key.stringValue) {
-            throw FormatError.invalidJSON("unknown member \"\(key.stringValue.prefix(64))\"")
+            throw FormatError.invalidJSON("an unknown member is present (v1 formats are closed)")
         }
     }
 

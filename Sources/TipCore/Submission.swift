@@ -28,7 +28,7 @@ public struct Submission: Equatable, Sendable {
     ) throws -> Submission {
         let w = try StrictJSON.decode(Wire.self, from: data)
         guard w.v == version else {
-            throw FormatError("unsupported_version", "submission version \(w.v) is not supported")
+            throw FormatError("unsupported_version", "only submission version 1 is supported")
         }
         guard let id = KeyID(w.key_id) else {
             throw FormatError("invalid_key_id", "key_id must be 16 lowercase hex digits")
