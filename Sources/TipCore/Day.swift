@@ -13,7 +13,10 @@ public struct Day: Hashable, Sendable, Codable, CustomStringConvertible, Compara
         }
         let month = Int(text.dropFirst(5).prefix(2))!
         let day = Int(text.dropFirst(8).prefix(2))!
-        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let year = Int(text.prefix(4))!
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), (1...days[month - 1]).contains(day) else { return nil }
         self.text = text
     }
 

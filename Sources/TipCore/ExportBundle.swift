@@ -88,6 +88,7 @@ public enum ExportBundle {
         }
         var tips = [SealedTip]()
         tips.reserveCapacity(h.count)
+        var previous: TipID?
         for line in lines.dropFirst() {
             let r: RecordWire
             do { r = try StrictJSON.decode(RecordWire.self, from: Data(line)) } catch {
@@ -96,10 +97,21 @@ public enum ExportBundle {
             guard let id = TipID(r.id), let kid = KeyID(r.key_id), let day = Day(r.day),
                 let sealed = StrictBase64.decode(r.sealed)
             else { throw FormatError("bad_bundle", "a bundle record is not valid") }
+            // Records MUST be in strictly ascending id order (no duplicates, no arrival order),
+            // and each sealed box MUST be a v1 size class (SECURITY.md §5).
+            guard previous.map({ $0 < id }) ?? true else {
+                throw FormatError("bad_bundle", "the bundle's records are not in ascending id order")
+            }
+            guard PaddedSize.isValid(sealed.count - PaddedSize.sealOverhead, maximum: PaddedSize.bundleMaximum) else {
+                throw FormatError("bad_bundle", "a bundle record has a sealed size no server accepts")
+            }
+            previous = id
             tips.append(SealedTip(id: id, keyID: kid, day: day, sealed: Array(sealed)))
         }
         return (Header(instance: h.instance, created: created, count: h.count), tips)
     }
+
+    // Closed formats (SECURITY.md §1): each line rejects members it does not know.
 
     struct HeaderWire: Codable {
         var format: String
@@ -107,6 +119,18 @@ public enum ExportBundle {
         var instance: String
         var created: String
         var count: Int
+
+        init(format: String, v: Int, instance: String, created: String, count: Int) {
+            (self.format, self.v, self.instance, self.created, self.count) = (format, v, instance, created, count)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            try c.rejectUnknown(allowed: ["format", "v", "instance", "created", "count"])
+            (format, v) = (try c.require(String.self, "format"), try c.require(Int.self, "v"))
+            (instance, created) = (try c.require(String.self, "instance"), try c.require(String.self, "created"))
+            count = try c.require(Int.self, "count")
+        }
     }
 
     struct RecordWire: Codable {
@@ -114,11 +138,33 @@ public enum ExportBundle {
         var key_id: String
         var day: String
         var sealed: String
+
+        init(id: String, key_id: String, day: String, sealed: String) {
+            (self.id, self.key_id, self.day, self.sealed) = (id, key_id, day, sealed)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            try c.rejectUnknown(allowed: ["id", "key_id", "day", "sealed"])
+            (id, key_id) = (try c.require(String.self, "id"), try c.require(String.self, "key_id"))
+            (day, sealed) = (try c.require(String.self, "day"), try c.require(String.self, "sealed"))
+        }
     }
 
     struct TrailerWire: Codable {
         var end: Bool
         var count: Int
         var blake2b: String
+
+        init(end: Bool, count: Int, blake2b: String) {
+            (self.end, self.count, self.blake2b) = (end, count, blake2b)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            try c.rejectUnknown(allowed: ["end", "count", "blake2b"])
+            (end, count) = (try c.require(Bool.self, "end"), try c.require(Int.self, "count"))
+            blake2b = try c.require(String.self, "blake2b")
+        }
     }
 }

@@ -7,6 +7,9 @@ public enum PaddedSize {
     public static let minimum = 1024
     /// The default ceiling on padded plaintext a server accepts: 1 MiB.
     public static let defaultMaximum = 1 << 20
+    /// The largest padded size any server may be configured for (`maxPaddedBytes`), and so the
+    /// largest a bundle record may carry.
+    public static let bundleMaximum = 1 << 26
     /// Bytes a sealed box adds: an ephemeral X25519 public key (32) and a Poly1305 tag (16).
     public static let sealOverhead = 48
 

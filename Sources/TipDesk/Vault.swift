@@ -55,7 +55,8 @@ public struct Vault {
         }
     }
 
-    /// The public key documents of every intake key in the vault, newest file last.
+    /// The public key documents of every intake key in the vault, in key id order. A v1 vault
+    /// has one intake key; rotation (the keys issue) will add an explicit current key.
     public func publicKeys() throws -> [PublicKeyDocument] {
         try requireExists()
         let names = try FileManager.default.contentsOfDirectory(atPath: keysDirectory.path)
@@ -78,7 +79,9 @@ public struct Vault {
             }
             do {
                 let (header, secret) = try SecretKeyFile.open(file, passphrase: passphrase)
-                guard header.keyID == doc.keyID.hex else { throw DeskError("the secret key file \(url.lastPathComponent) is mislabelled") }
+                guard header.keyID == doc.keyID.hex, header.kind == "x25519" else {
+                    throw DeskError("the secret key file \(url.lastPathComponent) is mislabelled")
+                }
                 pairs.append(try IntakeKeyPair(publicKey: doc.publicKey, secretKey: secret))
             } catch let e as CryptoError where e == .wrongPassphrase {
                 throw DeskError("wrong passphrase", hints: ["the key file may also have been altered; if the passphrase is right, restore the key from a backup"])

@@ -45,7 +45,7 @@ public func buildRouter(_ config: ServerConfig, _ deps: ServerDependencies) -> R
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(logger: deps.logger))
     let tips = TipController<BasicRequestContext>(
-        repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes)
+        repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes, logger: deps.logger)
     router.addRoutes(tips.endpoints, atPath: "/api/v1")
     return router
 }

@@ -75,8 +75,9 @@ public struct ServerConfig: Sendable {
             return v
         }
         let (host, port) = try parseListen(r.string(forKey: ConfigKey(Key.listen)) ?? "127.0.0.1:8443")
-        let maxPadded = try r.string(forKey: ConfigKey(Key.maxPaddedBytes)).map { s in
-            guard let n = Int(s), PaddedSize.isValid(n, maximum: 1 << 26) else {
+        let maxPaddedText = r.string(forKey: ConfigKey(Key.maxPaddedBytes)) ?? r.int(forKey: ConfigKey(Key.maxPaddedBytes)).map(String.init)
+        let maxPadded = try maxPaddedText.map { s in
+            guard let n = Int(s), PaddedSize.isValid(n, maximum: PaddedSize.bundleMaximum) else {
                 throw ConfigError("maxPaddedBytes must be a power of two from 1024 to 67108864")
             }
             return n

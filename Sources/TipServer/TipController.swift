@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import TipCore
 import TipCrypto
@@ -25,6 +26,7 @@ struct TipController<Context: RequestContext> {
     let repository: any TipRepository
     let keys: any KeyDirectory
     let maxPaddedBytes: Int
+    let logger: Logger
 
     /// The largest JSON body that can hold a valid envelope: the base64 of the largest sealed
     /// box, plus room for the other members.
@@ -43,9 +45,9 @@ struct TipController<Context: RequestContext> {
     }
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
-        let type = request.headers[.contentType]?.split(separator: ";").first?
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?
             .trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/json" else {
+        guard mediaType == "application/json" else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the envelope as application/json")
         }
         let body = try await BodyReader.collect(request, limit: maxBodyBytes)
@@ -60,6 +62,8 @@ struct TipController<Context: RequestContext> {
         do {
             try await repository.store(tip)
         } catch {
+            // Not tied to who sent it: the error type only, so operators see a failing disk.
+            logger.error("storing a tip failed", metadata: ["error.type": "\(type(of: error))"])
             throw APIError.storageUnavailable
         }
         // Only now, after the commit, is the witness told the tip was received (non-negotiable 4).

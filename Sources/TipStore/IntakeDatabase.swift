@@ -6,7 +6,9 @@ import TipCrypto
 /// The server's store: sealed tips only (non-negotiable 1). The one place that writes to it.
 ///
 /// SECURITY.md §4: one row per tip holds the random id, key_id, the UTC day and the sealed
-/// bytes. No time of day, no client data, and no column that could hold any.
+/// bytes. No time of day, no client data, and no column that could hold any. Tables are
+/// WITHOUT ROWID: a rowid grows in insertion order and would tell a seizer the arrival order
+/// that the random ids hide; rows are stored in id order instead.
 public final class IntakeDatabase: Sendable {
     public static let fileName = "tipgate.sqlite"
     private let pool: DatabasePool
@@ -40,7 +42,7 @@ public final class IntakeDatabase: Sendable {
                         day TEXT NOT NULL CHECK (length(day) = 10),
                         sealed BLOB NOT NULL CHECK (length(sealed) >= 1072),
                         exported INTEGER NOT NULL DEFAULT 0 CHECK (exported IN (0, 1))
-                    ) STRICT;
+                    ) STRICT, WITHOUT ROWID;
                     CREATE INDEX tip_exported ON tip (exported);
                     """)
         }
@@ -82,31 +84,33 @@ public final class IntakeDatabase: Sendable {
     /// bundle does not reveal arrival order.
     @discardableResult
     public func export(to url: URL, all: Bool) throws -> Int {
-        try pool.write { db in
+        // Read a snapshot, write and sync the file, and only then mark those rows: the write
+        // lock is held for the UPDATE alone, so a slow USB stick never stalls intake.
+        let (instance, tips) = try pool.read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT id, key_id, day, sealed FROM tip \(all ? "" : "WHERE exported = 0") ORDER BY id")
-            let tips = rows.map { r in
-                SealedTip(
-                    id: TipID(r["id"])!, keyID: KeyID(r["key_id"])!, day: Day(r["day"])!,
-                    sealed: [UInt8](r["sealed"] as Data))
-            }
             let instance = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'")!
-            let data = ExportBundle.encode(instance: instance, created: .today, tips: tips) { BLAKE2b.hash($0) }
-            try DurableFile.writeNew(data, to: url)
-            try db.execute(sql: "UPDATE tip SET exported = 1 WHERE exported = 0 AND id IN (SELECT value FROM json_each(?))",
-                arguments: [String(decoding: try JSONEncoder().encode(tips.map(\.id.hex)), as: UTF8.self)])
-            return tips.count
+            return (instance, rows.map(Self.tip))
         }
+        let data = ExportBundle.encode(instance: instance, created: .today, tips: tips) { BLAKE2b.hash($0) }
+        try DurableFile.writeNew(data, to: url)
+        try pool.write { db in
+            let ids = String(decoding: try JSONEncoder().encode(tips.map(\.id.hex)), as: UTF8.self)
+            try db.execute(
+                sql: "UPDATE tip SET exported = 1 WHERE exported = 0 AND id IN (SELECT value FROM json_each(?))",
+                arguments: [ids])
+        }
+        return tips.count
+    }
+
+    private static func tip(_ r: Row) -> SealedTip {
+        SealedTip(id: TipID(r["id"])!, keyID: KeyID(r["key_id"])!, day: Day(r["day"])!, sealed: [UInt8](r["sealed"] as Data))
     }
 
     /// For tests and status: every row, sealed.
     public func allTips() throws -> [SealedTip] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, key_id, day, sealed FROM tip ORDER BY id").map { r in
-                SealedTip(
-                    id: TipID(r["id"])!, keyID: KeyID(r["key_id"])!, day: Day(r["day"])!,
-                    sealed: [UInt8](r["sealed"] as Data))
-            }
+            try Row.fetchAll(db, sql: "SELECT id, key_id, day, sealed FROM tip ORDER BY id").map(Self.tip)
         }
     }
 

@@ -27,7 +27,7 @@ public final class VaultDatabase: Sendable {
                         key_id TEXT NOT NULL CHECK (length(key_id) = 16),
                         day TEXT NOT NULL CHECK (length(day) = 10),
                         sealed BLOB NOT NULL
-                    ) STRICT;
+                    ) STRICT, WITHOUT ROWID;
                     CREATE INDEX tip_day ON tip (day);
                     """)
         }

@@ -27,7 +27,7 @@ extension Tipdesk {
                     case .success(let doc):
                         out("\(t.id.hex.prefix(12))  \(t.day)  \((doc.lang ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0))  \(TerminalText.preview(doc.body))")
                     case .failure(let e):
-                        out("\(t.id.hex.prefix(12))  \(t.day)  -      [\(e.message)]")
+                        out("\(t.id.hex.prefix(12))  \(t.day)  -      [\(TerminalText.sanitize(e.message, multiline: false))]")
                     }
                 }
                 if opened.isEmpty { note("the vault has no tips; import a bundle with: tipdesk import BUNDLE") }

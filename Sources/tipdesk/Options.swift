@@ -26,8 +26,9 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let e as DeskError {
-        var text = "tipdesk: error: \(e.message)\n"
-        for h in e.hints { text += "tipdesk: hint: \(h)\n" }
+        // Messages can name files or ids that came from outside; nothing raw reaches a terminal.
+        var text = "tipdesk: error: \(TerminalText.sanitize(e.message, multiline: false))\n"
+        for h in e.hints { text += "tipdesk: hint: \(TerminalText.sanitize(h, multiline: false))\n" }
         FileHandle.standardError.write(Data(text.utf8))
         throw ExitCode(1)
     }

@@ -6,7 +6,7 @@ extension Tipgate {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write sealed tips not yet exported to a bundle for tipdesk import.",
-            discussion: "Tips stay on the server after export; they are deleted only when the reviewers acknowledge them."
+            discussion: "Tips stay on the server after export. Deleting them once the reviewers acknowledge them is planned (issue 5)."
         )
 
         @Option(help: "The server's data directory.") var data: String

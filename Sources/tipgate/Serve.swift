@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import TipServer
+import TipStore
 
 extension Tipgate {
     struct Serve: AsyncParsableCommand {
@@ -49,6 +50,8 @@ extension Tipgate {
                 try await app.runService()
             } catch let e as ConfigError {
                 throw fail(e.description, hints: ["see: tipgate serve --help"])
+            } catch let e as StoreError {
+                throw fail(e.message, hints: ["check the --data directory: it must be yours and mode 0700"])
             }
         }
     }

@@ -99,6 +99,9 @@ import Testing
     @Test func days() {
         #expect(Day("2026-11-29") != nil)
         #expect(Day("2026-13-01") == nil)
+        #expect(Day("2026-02-29") == nil)
+        #expect(Day("2024-02-29") != nil)
+        #expect(Day("2026-04-31") == nil)
         #expect(Day("2026-11-29T10:00") == nil)
         #expect(Day(Date(timeIntervalSince1970: 0)).text == "1970-01-01")
         // Coarsening: any time in one UTC day gives the same day (SECURITY.md §4.2).

@@ -102,6 +102,54 @@ struct DeskFixture {
         #expect(try f.desk.allTips().isEmpty)
     }
 
+    // Bundles re-signed with a valid checksum but breaking a rule of SECURITY.md §5 are
+    // refused whole: records out of order, a duplicate, an unknown member, a bad size.
+    @Test func bundleRulesBeyondTheChecksum() throws {
+        let f = DeskFixture()
+        let key = try f.makeVault()
+        let tips = try (0..<3).map { i -> SealedTip in
+            let s = try TipSealer.seal(TipDocument(body: "t\(i)"), to: key)
+            return SealedTip(id: Random.tipID(), keyID: s.keyID, day: .today, sealed: s.sealed)
+        }.sorted { $0.id < $1.id }
+        func bundle(_ t: [SealedTip]) -> Data {
+            ExportBundle.encode(instance: Random.hex128(), created: .today, tips: t) { BLAKE2b.hash($0) }
+        }
+        func resigned(_ edit: (String) -> String) -> Data {
+            var lines = String(decoding: bundle(tips), as: UTF8.self).split(separator: "\n").map(String.init)
+            lines.removeLast()
+            let body = Data((lines.map(edit).joined(separator: "\n") + "\n").utf8)
+            let trailer = #"{"blake2b":"\#(Hex.encode(BLAKE2b.hash(body)))","count":3,"end":true}"#
+            return body + Data((trailer + "\n").utf8)
+        }
+        var shortSeal = tips
+        shortSeal[1] = SealedTip(id: tips[1].id, keyID: tips[1].keyID, day: .today, sealed: Array(tips[1].sealed.dropLast()))
+        let bad: [(String, Data)] = [
+            ("out of order", bundle([tips[1], tips[0], tips[2]])),
+            ("duplicate id", bundle([tips[0], tips[0], tips[1]])),
+            ("unknown member", resigned { $0.hasPrefix("{\"day\"") ? $0.replacingOccurrences(of: "{\"day\"", with: "{\"ip\":\"x\",\"day\"") : $0 }),
+            ("bad sealed size", bundle(shortSeal)),
+        ]
+        #expect(throws: Never.self) { try ExportBundle.decode(resigned { $0 }) { BLAKE2b.hash($0) } }
+        for (what, data) in bad {
+            let url = f.root.appendingPathComponent("bad-\(Random.hex128().prefix(6))")
+            try data.write(to: url)
+            #expect(throws: DeskError.self, "\(what)") { try f.desk.importBundle(at: url) }
+        }
+        #expect(try f.desk.allTips().isEmpty)
+    }
+
+    // SECURITY.md §4.2: the intake table has no rowid, so the file does not record arrival
+    // order. Checked with Python's own sqlite3, outside GRDB.
+    @Test func intakeTableHasNoRowid() async throws {
+        let f = DeskFixture()
+        let key = try f.makeVault()
+        let db = try f.intake()
+        try await f.store(["a"], in: db, to: key)
+        let script = "import sqlite3,sys\ntry:\n sqlite3.connect(sys.argv[1]).execute('SELECT rowid FROM tip').fetchall(); print('has rowid')\nexcept sqlite3.OperationalError as e: print(e)"
+        let r = try run("/usr/bin/python3", ["-c", script, db.path])
+        #expect(r.stdout.contains("no such column: rowid"), "\(r.stdout)\(r.stderr)")
+    }
+
     // A ciphertext changed in transit (with the bundle checksum recomputed, as an attacker
     // would) imports, but the reviewer gets a clear error instead of text.
     @Test func tamperedCiphertextIsReportedOnOpen() async throws {

@@ -135,6 +135,12 @@ import Testing
         #expect(fromFlags.dataDirectory == "/flag/data")
     }
 
+    @Test func numbersInTheConfigFile() async throws {
+        let file = scratchDirectory("config").appendingPathComponent("n.json")
+        try Data(#"{"data":"/d","tls":{"cert":"/c","key":"/k"},"publicKey":"/p","maxPaddedBytes":4096}"#.utf8).write(to: file)
+        #expect(try await ServerConfig.resolve(flags: [:], environment: [:], configFile: file.path).maxPaddedBytes == 4096)
+    }
+
     @Test func missingAndBadSettingsAreClear() async throws {
         await #expect(throws: ConfigError.self) { try await ServerConfig.resolve(flags: [:], environment: [:], configFile: nil) }
         let base = ["data": "/d", "tls.cert": "/c", "tls.key": "/k", "publicKey": "/p"]
