@@ -26,6 +26,12 @@ public final class SecureBytes {
         for (i, b) in bytes.enumerated() { dst[i] = b }
     }
 
+    /// Copies raw memory in.
+    public convenience init(copying raw: UnsafeRawBufferPointer) {
+        self.init(count: raw.count)
+        if raw.count > 0 { base.copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+    }
+
     deinit { sodium_free(base) }
 
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -65,3 +65,21 @@ public enum BLAKE2b {
         return out
     }
 }
+
+/// SHA-512 (`crypto_hash_sha512`): for Subresource Integrity of the page scripts, and for
+/// checking the installed tweetnacl file against its committed hash.
+public enum SHA512 {
+    public static func hash<D: ContiguousBytes>(_ data: D) -> [UInt8] {
+        Sodium.ready()
+        var out = [UInt8](repeating: 0, count: 64)
+        data.withUnsafeBytes { d in
+            _ = crypto_hash_sha512(&out, d.bindMemory(to: UInt8.self).baseAddress, UInt64(d.count))
+        }
+        return out
+    }
+}
+
+/// Zeroes memory the caller does not own as a Swift value, such as a request buffer's bytes.
+public func zero(_ buffer: UnsafeMutableRawBufferPointer) {
+    if let b = buffer.baseAddress { sodium_memzero(b, buffer.count) }
+}

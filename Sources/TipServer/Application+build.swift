@@ -12,11 +12,13 @@ public struct ServerDependencies: Sendable {
     public var repository: any TipRepository
     public var keys: any KeyDirectory
     public var logger: Logger
+    public var pages: PageResources
 
-    public init(repository: any TipRepository, keys: any KeyDirectory, logger: Logger) {
+    public init(repository: any TipRepository, keys: any KeyDirectory, logger: Logger, pages: PageResources) {
         self.repository = repository
         self.keys = keys
         self.logger = logger
+        self.pages = pages
     }
 
     /// Opens the SQLite store and reads the public key document named by `config`.
@@ -34,8 +36,10 @@ public struct ServerDependencies: Sendable {
             throw ConfigError("the public key document \(config.publicKeyPath) is not valid: \(e.message)")
         }
         let db = try IntakeDatabase(directory: config.dataDirectory)
+        let pages = try PageResources.load(naclPath: config.naclScriptPath)
+        for p in pages.problems { logger.warning("\(p)") }
         return ServerDependencies(
-            repository: GroupCommitWriter(database: db), keys: SingleKeyDirectory(document), logger: logger)
+            repository: GroupCommitWriter(database: db), keys: SingleKeyDirectory(document), logger: logger, pages: pages)
     }
 }
 
@@ -47,6 +51,10 @@ public func buildRouter(_ config: ServerConfig, _ deps: ServerDependencies) -> R
     let tips = TipController<BasicRequestContext>(
         repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes, logger: deps.logger)
     router.addRoutes(tips.endpoints, atPath: "/api/v1")
+    let pages = PageController<BasicRequestContext>(
+        resources: deps.pages, repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes,
+        logger: deps.logger)
+    router.addRoutes(pages.endpoints)
     return router
 }
 

@@ -17,11 +17,13 @@ public struct ServerConfig: Sendable {
     /// The largest padded plaintext accepted (SECURITY.md §3.5). A power of two ≥ 1024.
     public var maxPaddedBytes: Int
     public var logLevel: Logger.Level
+    /// tweetnacl as installed by Debian's node-tweetnacl; served to the page if its hash matches.
+    public var naclScriptPath: String
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", port: Int = 8443, tlsCertificatePath: String,
         tlsKeyPath: String, publicKeyPath: String, maxPaddedBytes: Int = PaddedSize.defaultMaximum,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info, naclScriptPath: String = PageResources.defaultNaclPath
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -31,6 +33,7 @@ public struct ServerConfig: Sendable {
         self.publicKeyPath = publicKeyPath
         self.maxPaddedBytes = maxPaddedBytes
         self.logLevel = logLevel
+        self.naclScriptPath = naclScriptPath
     }
 
     /// The config keys, as written in a JSON file. The environment variable of `tls.cert` is
@@ -43,6 +46,7 @@ public struct ServerConfig: Sendable {
         public static let publicKey = "publicKey"
         public static let maxPaddedBytes = "maxPaddedBytes"
         public static let logLevel = "logLevel"
+        public static let naclScript = "naclScript"
     }
 
     /// Resolves the settings from flags (highest), environment, then `configFile`.
@@ -91,7 +95,8 @@ public struct ServerConfig: Sendable {
         return ServerConfig(
             dataDirectory: try required(Key.data, "data"), host: host, port: port,
             tlsCertificatePath: try required(Key.tlsCert, "tls-cert"), tlsKeyPath: try required(Key.tlsKey, "tls-key"),
-            publicKeyPath: try required(Key.publicKey, "public-key"), maxPaddedBytes: maxPadded, logLevel: level)
+            publicKeyPath: try required(Key.publicKey, "public-key"), maxPaddedBytes: maxPadded, logLevel: level,
+            naclScriptPath: r.string(forKey: ConfigKey(Key.naclScript)) ?? PageResources.defaultNaclPath)
     }
 
     static func envName(_ key: String) -> String {

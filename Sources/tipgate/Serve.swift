@@ -12,7 +12,7 @@ extension Tipgate {
             discussion: """
                 Every option can also come from the environment (TIPGATE_DATA, TIPGATE_LISTEN,
                 TIPGATE_TLS_CERT, TIPGATE_TLS_KEY, TIPGATE_PUBLIC_KEY, TIPGATE_MAX_PADDED_BYTES,
-                TIPGATE_LOG_LEVEL) or a JSON config file (--config or TIPGATE_CONFIG). Flags win
+                TIPGATE_LOG_LEVEL, TIPGATE_NACL_SCRIPT) or a JSON config file (--config or TIPGATE_CONFIG). Flags win
                 over the environment, which wins over the file.
                 """
         )
@@ -25,6 +25,7 @@ extension Tipgate {
         @Option(help: "The public key document tips are sealed to.") var publicKey: String?
         @Option(help: "The largest padded tip accepted, a power of two. Default 1048576.") var maxPaddedBytes: Int?
         @Option(help: "trace, debug, info, notice, warning, error or critical. Default info.") var logLevel: String?
+        @Option(help: "tweetnacl's nacl-fast.min.js. Default /usr/share/nodejs/tweetnacl/nacl-fast.min.js.") var naclScript: String?
 
         func run() async throws {
             var flags = [String: String]()
@@ -35,6 +36,7 @@ extension Tipgate {
             flags[ServerConfig.Key.publicKey] = publicKey
             flags[ServerConfig.Key.maxPaddedBytes] = maxPaddedBytes.map(String.init)
             flags[ServerConfig.Key.logLevel] = logLevel
+            flags[ServerConfig.Key.naclScript] = naclScript
             let env = ProcessInfo.processInfo.environment
             let settings: ServerConfig
             let deps: ServerDependencies

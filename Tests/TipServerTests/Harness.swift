@@ -31,7 +31,9 @@ struct Harness {
 
     @discardableResult
     func run<T: Sendable>(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        let deps = ServerDependencies(repository: writer, keys: SingleKeyDirectory(key), logger: Logger(label: "test"))
+        let deps = ServerDependencies(
+            repository: writer, keys: SingleKeyDirectory(key), logger: Logger(label: "test"),
+            pages: try PageResources.load(naclPath: PageResources.defaultNaclPath))
         let app = try buildApplication(config, deps)
         return try await app.test(.ahc(.https)) { client in try await test(client) }
     }
