@@ -123,6 +123,8 @@
     // Seals and sends; resolves once the server answered 201. A 422 unknown_key or
     // key_retired means the key changed: fetch it again and retry exactly once.
     async function deliver(tip) {
+      // Check the §3.2 limits before going to the network (sealTip checks them again).
+      window.tipgateSeal.buildDocument(tip).fill(0);
       for (var attempt = 0; ; attempt++) {
         var keyDocument = await fetchKey();
         var submission = window.tipgateSeal.sealTip(tip, keyDocument);
