@@ -2,21 +2,30 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Debian packages the build, the dev setup and the tests need.
-APT_PACKAGES := libsodium-dev libsqlite3-dev pkg-config openssl curl python3-nacl
+# Debian packages: what building and serving need, and what the tests add (PyNaCl as an
+# independent sealer, node for the page script's tests, gdb's gcore for the residue test,
+# headless Chromium driven by Selenium for the browser tests).
+RUN_PACKAGES := libsodium-dev libsqlite3-dev pkg-config openssl curl node-tweetnacl
+TEST_PACKAGES := $(RUN_PACKAGES) python3-nacl nodejs gdb chromium chromium-driver python3-selenium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEV := .dev
 DEV_PASSPHRASE := dev-passphrase-not-secret
 BIN := .build/debug
 
-.PHONY: help deps build run dev test clean-dev
+.PHONY: help deps deps-test apt-install build run dev test clean-dev
 
 help:
 	@echo "make run    install what is missing, build, create dev keys and a cert, serve on https://127.0.0.1:8443"
 	@echo "make test   install what is missing and run the tests"
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(RUN_PACKAGES)"
+
+deps-test:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -51,9 +60,11 @@ run: dev
 	exec $(BIN)/tipgate serve --data $(DEV)/data --listen 127.0.0.1:8443 \
 	  --tls-cert $(DEV)/cert.pem --tls-key $(DEV)/key.pem --public-key $(DEV)/org.public.json
 
-test: deps
+test: deps-test
 	swift build --build-tests
 	swift test --skip-build
+	node --test Tests/js/
+	/usr/bin/python3 Tests/browser/test_browser.py
 
 clean-dev:
 	rm -rf $(DEV)
