@@ -84,6 +84,22 @@
       return el && typeof el.value === 'string' ? el.value : '';
     }
 
+    // After a 201 only. Clears the default values too: after a no-JS error the server
+    // renders the witness's text into the page, and form.reset() would bring it back.
+    function clearTip() {
+      ['body'].concat(FIELD_NAMES).forEach(function (name) {
+        var el = form.elements.namedItem(name);
+        if (!el) return;
+        if (el.tagName === 'SELECT') {
+          Array.prototype.forEach.call(el.options, function (o) { o.defaultSelected = false; });
+          el.selectedIndex = 0;
+        } else if ('defaultValue' in el) {
+          el.defaultValue = '';
+          el.value = '';
+        }
+      });
+    }
+
     function readTip() {
       var fields = {};
       FIELD_NAMES.forEach(function (name) {
@@ -165,7 +181,7 @@
         }
       }
       if (delivered) {
-        form.reset(); // so Back does not show the tip again on a shared device
+        clearTip(); // so Back does not show the tip again on a shared device
         window.location.assign(form.dataset.receivedUrl || '/received');
       }
     }
