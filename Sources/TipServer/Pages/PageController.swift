@@ -24,6 +24,11 @@ struct PageController<Context: RequestContext> {
             + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     }
 
+    /// The received and leave pages need nothing but their style sheet.
+    static var plainPageCSP: String {
+        "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+    }
+
     /// A form holds the body (up to 256 KiB, each byte up to three when percent-encoded) and
     /// four fields of up to 4 KiB.
     static var maxFormBytes: Int { 3 * (TipDocument.maxBodyBytes + 4 * TipDocument.maxFieldValueBytes) + 1024 }
@@ -142,7 +147,8 @@ struct PageController<Context: RequestContext> {
         if let error { context["error"] = error }
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = Self.pageCSP
+        // Only the form page is loosened (SECURITY.md §4.5).
+        headers[.contentSecurityPolicy] = template == "index" ? Self.pageCSP : Self.plainPageCSP
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: resources.render(template, context))))
     }
 
