@@ -29,6 +29,19 @@ public struct Day: Hashable, Sendable, Codable, CustomStringConvertible, Compara
 
     public static var today: Day { Day(Date()) }
 
+    /// Midnight UTC of this day.
+    public var date: Date {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let p = text.split(separator: "-").map { Int($0)! }
+        return cal.date(from: DateComponents(year: p[0], month: p[1], day: p[2]))!
+    }
+
+    public func adding(days: Int) -> Day { Day(date.addingTimeInterval(Double(days) * 86_400)) }
+
+    /// Whole days from `self` to `other` (negative if `other` is earlier).
+    public func days(until other: Day) -> Int { Int((other.date.timeIntervalSince(date) / 86_400).rounded()) }
+
     public var description: String { text }
 
     public static func < (lhs: Day, rhs: Day) -> Bool { lhs.text < rhs.text }

@@ -1,5 +1,11 @@
 import Foundation
 
+/// Whether a server takes tips for a key (SECURITY.md §2.5): active and retiring keys are
+/// accepted; a retired (or not yet valid) key is refused as retired; any other is unknown.
+public enum KeyAcceptance: Sendable, Equatable {
+    case accepted, retired, unknown
+}
+
 /// The submission envelope a witness posts to `/api/v1/tips` (SECURITY.md §3.4).
 public struct Submission: Equatable, Sendable {
     public static let version = 1
@@ -26,6 +32,15 @@ public struct Submission: Equatable, Sendable {
         maxPadded: Int = PaddedSize.defaultMaximum,
         isKnownKey: (KeyID) -> Bool
     ) throws -> Submission {
+        try validate(data, maxPadded: maxPadded, acceptance: { isKnownKey($0) ? .accepted : .unknown })
+    }
+
+    /// As above, telling a retired key (`key_retired`) from one never listed (`unknown_key`).
+    public static func validate(
+        _ data: Data,
+        maxPadded: Int = PaddedSize.defaultMaximum,
+        acceptance: (KeyID) -> KeyAcceptance
+    ) throws -> Submission {
         let w = try StrictJSON.decode(Wire.self, from: data)
         guard w.v == version else {
             throw FormatError("unsupported_version", "only submission version 1 is supported")
@@ -33,8 +48,12 @@ public struct Submission: Equatable, Sendable {
         guard let id = KeyID(w.key_id) else {
             throw FormatError("invalid_key_id", "key_id must be 16 lowercase hex digits")
         }
-        guard isKnownKey(id) else {
+        switch acceptance(id) {
+        case .accepted: break
+        case .unknown:
             throw FormatError("unknown_key", "this server does not accept tips for that key; fetch /api/v1/key again")
+        case .retired:
+            throw FormatError("key_retired", "that key is retired; fetch /api/v1/key again")
         }
         guard let sealed = StrictBase64.decode(w.sealed) else {
             throw FormatError("invalid_base64", "sealed must be standard base64 with padding")

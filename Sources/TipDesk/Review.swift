@@ -18,6 +18,10 @@ public struct ImportReport: Equatable, Sendable {
     public let conflicts: [TipID]
     /// Key ids in the bundle that no key in this vault can open.
     public let unknownKeys: [KeyID]
+    /// Key ids in the bundle that no keyring this vault signed ever listed: the server may
+    /// have handed witnesses a key of its own (SECURITY.md §2.6). Empty until the vault has
+    /// signed a keyring.
+    public let unlistedKeys: [KeyID]
 }
 
 /// The reviewer's operations, shared by the CLI and the tests.
@@ -41,9 +45,11 @@ public struct Desk {
         let known = Set(try vault.publicKeys().map(\.keyID))
         let result = try vault.database().importTips(tips, instance: header.instance)
         let unknown = Set(tips.map(\.keyID)).subtracting(known).sorted()
+        let listed = try vault.database().listedKeys()
+        let unlisted = listed.isEmpty ? [] : Set(tips.map(\.keyID)).subtracting(listed).sorted()
         return ImportReport(
             instance: header.instance, added: result.added, alreadyHad: result.alreadyHad, conflicts: result.conflicts,
-            unknownKeys: unknown)
+            unknownKeys: unknown, unlistedKeys: unlisted)
     }
 
     public func open(_ tips: [SealedTip], with opener: TipOpener) -> [OpenedTip] {

@@ -60,7 +60,7 @@ public struct Vault {
     public func publicKeys() throws -> [PublicKeyDocument] {
         try requireExists()
         let names = try FileManager.default.contentsOfDirectory(atPath: keysDirectory.path)
-            .filter { $0.hasSuffix(".public.json") }.sorted()
+            .filter { $0.hasSuffix(".public.json") && $0 != "root.public.json" }.sorted()
         return try names.map { name in
             let data = try Data(contentsOf: keysDirectory.appendingPathComponent(name))
             do { return try KeyIdentity.verifiedDocument(data) } catch {
@@ -70,7 +70,9 @@ public struct Vault {
     }
 
     /// Decrypts every secret key with `passphrase`.
-    public func unlock(_ passphrase: SecureBytes) throws -> TipOpener {
+    public func unlock(_ passphrase: SecureBytes) throws -> TipOpener { TipOpener(keys: try intakeKeyPairs(passphrase)) }
+
+    func intakeKeyPairs(_ passphrase: SecureBytes) throws -> [IntakeKeyPair] {
         var pairs = [IntakeKeyPair]()
         for doc in try publicKeys() {
             let url = keysDirectory.appendingPathComponent("\(doc.keyID.hex).secret")
@@ -89,7 +91,7 @@ public struct Vault {
                 throw DeskError("cannot open the secret key \(doc.keyID): \(e.message)")
             }
         }
-        return TipOpener(keys: pairs)
+        return pairs
     }
 
     func requireExists() throws {

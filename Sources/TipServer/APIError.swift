@@ -21,7 +21,7 @@ struct APIError: HTTPResponseError, Equatable {
     /// input the server will not take (a key it does not know, a size it does not accept) 422.
     init(_ e: FormatError) {
         switch e.code {
-        case "unknown_key", "invalid_sealed_length": self.init(.unprocessableContent, e.code, e.message)
+        case "unknown_key", "key_retired", "invalid_sealed_length": self.init(.unprocessableContent, e.code, e.message)
         default: self.init(.badRequest, e.code, e.message)
         }
     }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TipCore
 import TipCrypto
 import TipStore
@@ -21,25 +22,53 @@ public struct ServerDependencies: Sendable {
         self.pages = pages
     }
 
-    /// Opens the SQLite store and reads the public key document named by `config`.
+    /// Services that run beside the server (the keyring watcher).
+    public var services: [any Service] = []
+
+    /// Opens the SQLite store and the keys named by `config` (SECURITY.md §2.6): refuses to
+    /// start on a keyring that fails verification or has expired.
     public static func open(_ config: ServerConfig, logger: Logger) throws -> ServerDependencies {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: config.publicKeyPath))
-        } catch {
-            throw ConfigError("cannot read the public key document \(config.publicKeyPath)")
-        }
-        let document: PublicKeyDocument
-        do {
-            document = try KeyIdentity.verifiedDocument(data)
-        } catch let e as FormatError {
-            throw ConfigError("the public key document \(config.publicKeyPath) is not valid: \(e.message)")
-        }
         let db = try IntakeDatabase(directory: config.dataDirectory)
         let pages = try PageResources.load(naclPath: config.naclScriptPath)
         for p in pages.problems { logger.warning("\(p)") }
-        return ServerDependencies(
-            repository: GroupCommitWriter(database: db), keys: SingleKeyDirectory(document), logger: logger, pages: pages)
+        let keys: any KeyDirectory
+        var services = [any Service]()
+        switch config.keys {
+        case .single(let path):
+            keys = SingleKeyDirectory(try loadPublicKey(path))
+        case .keyring(let rootPath, let install):
+            let store = KeyringStore(dataDirectory: config.dataDirectory, root: try KeyringStore.loadRoot(rootPath))
+            do {
+                if let install {
+                    guard let file = FileManager.default.contents(atPath: install) else {
+                        throw ConfigError("cannot read the keyring \(install)")
+                    }
+                    try store.install(file)
+                }
+                guard let (file, payload) = try store.load() else {
+                    throw ConfigError("no keyring is installed in \(config.dataDirectory): pass --keyring FILE")
+                }
+                let directory = KeyringDirectory(file: file, payload: payload, root: store.root)
+                keys = directory
+                services.append(KeyringWatcher(store: store, directory: directory, logger: logger))
+            } catch let e as FormatError {
+                throw ConfigError("the keyring is not usable (\(e.code)): \(e.message)")
+            }
+        }
+        var deps = ServerDependencies(repository: GroupCommitWriter(database: db), keys: keys, logger: logger, pages: pages)
+        deps.services = services
+        return deps
+    }
+
+    static func loadPublicKey(_ path: String) throws -> PublicKeyDocument {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("cannot read the public key document \(path)")
+        }
+        do {
+            return try KeyIdentity.verifiedDocument(data)
+        } catch let e as FormatError {
+            throw ConfigError("the public key document \(path) is not valid: \(e.message)")
+        }
     }
 }
 
@@ -70,6 +99,7 @@ public func buildApplication(
         router: buildRouter(config, deps),
         server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(30))), tlsConfiguration: tls),
         configuration: ApplicationConfiguration(address: .hostname(host, port: config.port), serverName: nil),
+        services: deps.services,
         onServerRunning: { channel in
             await onListening(host, channel.localAddress?.port ?? config.port)
         },

@@ -13,7 +13,9 @@ public struct ServerConfig: Sendable {
     public var port: Int
     public var tlsCertificatePath: String
     public var tlsKeyPath: String
-    public var publicKeyPath: String
+    /// Where the keys come from: the pinned root and the installed (or given) keyring, or,
+    /// as a dev shortcut, one public key document.
+    public var keys: KeySource
     /// The largest padded plaintext accepted (SECURITY.md §3.5). A power of two ≥ 1024.
     public var maxPaddedBytes: Int
     public var logLevel: Logger.Level
@@ -22,7 +24,7 @@ public struct ServerConfig: Sendable {
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", port: Int = 8443, tlsCertificatePath: String,
-        tlsKeyPath: String, publicKeyPath: String, maxPaddedBytes: Int = PaddedSize.defaultMaximum,
+        tlsKeyPath: String, keys: KeySource, maxPaddedBytes: Int = PaddedSize.defaultMaximum,
         logLevel: Logger.Level = .info, naclScriptPath: String = PageResources.defaultNaclPath
     ) {
         self.dataDirectory = dataDirectory
@@ -30,7 +32,7 @@ public struct ServerConfig: Sendable {
         self.port = port
         self.tlsCertificatePath = tlsCertificatePath
         self.tlsKeyPath = tlsKeyPath
-        self.publicKeyPath = publicKeyPath
+        self.keys = keys
         self.maxPaddedBytes = maxPaddedBytes
         self.logLevel = logLevel
         self.naclScriptPath = naclScriptPath
@@ -44,6 +46,8 @@ public struct ServerConfig: Sendable {
         public static let tlsCert = "tls.cert"
         public static let tlsKey = "tls.key"
         public static let publicKey = "publicKey"
+        public static let rootKey = "rootKey"
+        public static let keyring = "keyring"
         public static let maxPaddedBytes = "maxPaddedBytes"
         public static let logLevel = "logLevel"
         public static let naclScript = "naclScript"
@@ -95,8 +99,23 @@ public struct ServerConfig: Sendable {
         return ServerConfig(
             dataDirectory: try required(Key.data, "data"), host: host, port: port,
             tlsCertificatePath: try required(Key.tlsCert, "tls-cert"), tlsKeyPath: try required(Key.tlsKey, "tls-key"),
-            publicKeyPath: try required(Key.publicKey, "public-key"), maxPaddedBytes: maxPadded, logLevel: level,
+            keys: try keySource(r), maxPaddedBytes: maxPadded, logLevel: level,
             naclScriptPath: r.string(forKey: ConfigKey(Key.naclScript)) ?? PageResources.defaultNaclPath)
+    }
+
+    static func keySource(_ r: ConfigReader) throws -> KeySource {
+        let root = r.string(forKey: ConfigKey(Key.rootKey)).flatMap { $0.isEmpty ? nil : $0 }
+        let keyring = r.string(forKey: ConfigKey(Key.keyring)).flatMap { $0.isEmpty ? nil : $0 }
+        let single = r.string(forKey: ConfigKey(Key.publicKey)).flatMap { $0.isEmpty ? nil : $0 }
+        if let root {
+            guard single == nil else { throw ConfigError("give either rootKey (with a keyring) or publicKey (dev only), not both") }
+            return .keyring(rootKeyPath: root, install: keyring)
+        }
+        guard keyring == nil else { throw ConfigError("a keyring needs the pinned root: pass --root-key ROOT.json") }
+        guard let single else {
+            throw ConfigError("missing setting rootKey: pass --root-key ROOT.json (and --keyring FILE), or --public-key for development")
+        }
+        return .single(publicKeyPath: single)
     }
 
     static func envName(_ key: String) -> String {
@@ -114,6 +133,14 @@ public struct ServerConfig: Sendable {
         guard !host.isEmpty else { throw ConfigError("listen must be HOST:PORT, like 127.0.0.1:8443") }
         return (host, port)
     }
+}
+
+public enum KeySource: Sendable, Equatable {
+    /// The pinned root's public document, and a keyring file to install at start (optional:
+    /// the one installed in the data directory is used otherwise).
+    case keyring(rootKeyPath: String, install: String?)
+    /// One public key document; no keyring, no rotation. For development only.
+    case single(publicKeyPath: String)
 }
 
 public struct ConfigError: Error, CustomStringConvertible {

@@ -7,18 +7,25 @@ import TipCore
 import TipCrypto
 import TipStore
 
-/// The keys the server accepts tips for. v1 has one key from a file; the signed keyring
-/// (keys issue) will implement the same protocol.
+/// The keys the server accepts tips for: the signed keyring (SECURITY.md §2.5), or, as a dev
+/// shortcut, one public key document.
 public protocol KeyDirectory: Sendable {
     /// The key new tips should be sealed to.
     var current: PublicKeyDocument { get }
-    func accepts(_ keyID: KeyID) -> Bool
+    func acceptance(of keyID: KeyID) -> KeyAcceptance
+    /// The installed signed keyring, served as is; nil in single-key mode.
+    var keyringFile: Data? { get }
+    /// The pinned root's public key, for the page script; nil in single-key mode.
+    var rootPublicKey: [UInt8]? { get }
 }
 
+/// `--public-key`: one key, no keyring. For development only.
 public struct SingleKeyDirectory: KeyDirectory {
     public let current: PublicKeyDocument
     public init(_ document: PublicKeyDocument) { current = document }
-    public func accepts(_ keyID: KeyID) -> Bool { keyID == current.keyID }
+    public func acceptance(of keyID: KeyID) -> KeyAcceptance { keyID == current.keyID ? .accepted : .unknown }
+    public var keyringFile: Data? { nil }
+    public var rootPublicKey: [UInt8]? { nil }
 }
 
 /// `/api/v1`: the sealed path (SECURITY.md §3.4–3.5).
@@ -35,6 +42,7 @@ struct TipController<Context: RequestContext> {
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
             .get("key", use: key)
+            .get("keyring", use: keyring)
             .post("tips", use: submit)
     }
 
@@ -42,6 +50,13 @@ struct TipController<Context: RequestContext> {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: keys.current.encoded())))
+    }
+
+    @Sendable func keyring(_ request: Request, context: Context) async throws -> Response {
+        guard let file = keys.keyringFile else { throw APIError.notFound }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: file)))
     }
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
@@ -54,7 +69,7 @@ struct TipController<Context: RequestContext> {
         guard !body.isEmpty else { throw APIError(.badRequest, "empty_request", "the request body is empty") }
         let submission: Submission
         do {
-            submission = try Submission.validate(body, maxPadded: maxPaddedBytes, isKnownKey: keys.accepts)
+            submission = try Submission.validate(body, maxPadded: maxPaddedBytes, acceptance: keys.acceptance)
         } catch let e as FormatError {
             throw APIError(e)
         }

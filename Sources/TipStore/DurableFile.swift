@@ -38,3 +38,22 @@ public enum DurableFile {
         }
     }
 }
+
+extension DurableFile {
+    /// Replaces `url` atomically: the new bytes go to a temporary file beside it, are synced,
+    /// and are renamed over the old one, so a reader sees the old file or the new, never half.
+    public static func replace(_ data: Data, at url: URL, mode: mode_t = 0o600) throws {
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        unlink(tmp.path)
+        try writeNew(data, to: tmp, mode: mode)
+        guard rename(tmp.path, url.path) == 0 else {
+            unlink(tmp.path)
+            throw StoreError("write_failed", "cannot replace \(url.path): \(String(cString: strerror(errno)))")
+        }
+        let dfd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+}

@@ -31,6 +31,16 @@ public final class VaultDatabase: Sendable {
                     CREATE INDEX tip_day ON tip (day);
                     """)
         }
+        // Every key id any keyring this vault signed has listed (SECURITY.md §2.6): a tip
+        // sealed to any other key is an alarm.
+        m.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE listed_key (
+                        key_id TEXT NOT NULL PRIMARY KEY CHECK (length(key_id) = 16)
+                    ) STRICT, WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 
@@ -59,6 +69,18 @@ public final class VaultDatabase: Sendable {
             }
             return r
         }
+    }
+
+    public func recordListed(_ keys: [KeyID]) throws {
+        try pool.write { db in
+            for k in keys {
+                try db.execute(sql: "INSERT INTO listed_key (key_id) VALUES (?) ON CONFLICT DO NOTHING", arguments: [k.hex])
+            }
+        }
+    }
+
+    public func listedKeys() throws -> Set<KeyID> {
+        try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT key_id FROM listed_key").compactMap(KeyID.init)) }
     }
 
     public func allTips() throws -> [SealedTip] {

@@ -19,7 +19,11 @@ extension Tipdesk {
                 for id in r.conflicts {
                     note("warning: tip \(id) is already in the vault with different bytes; kept the one held")
                 }
-                for k in r.unknownKeys {
+                for k in r.unlistedKeys {
+                    note("ALARM: some tips are sealed to key \(k), which no keyring signed by this vault ever listed")
+                    note("hint: the server may have handed witnesses a key of its own; check it with tipdesk check-server and rotate")
+                }
+                for k in r.unknownKeys where !r.unlistedKeys.contains(k) {
                     note("warning: some tips are sealed to key \(k), which this vault does not hold")
                 }
             }

@@ -11,7 +11,7 @@ extension Tipgate {
             abstract: "Serve the intake API over HTTPS.",
             discussion: """
                 Every option can also come from the environment (TIPGATE_DATA, TIPGATE_LISTEN,
-                TIPGATE_TLS_CERT, TIPGATE_TLS_KEY, TIPGATE_PUBLIC_KEY, TIPGATE_MAX_PADDED_BYTES,
+                TIPGATE_TLS_CERT, TIPGATE_TLS_KEY, TIPGATE_ROOT_KEY, TIPGATE_KEYRING, TIPGATE_PUBLIC_KEY, TIPGATE_MAX_PADDED_BYTES,
                 TIPGATE_LOG_LEVEL, TIPGATE_NACL_SCRIPT) or a JSON config file (--config or TIPGATE_CONFIG). Flags win
                 over the environment, which wins over the file.
                 """
@@ -22,7 +22,9 @@ extension Tipgate {
         @Option(help: "HOST:PORT to listen on; port 0 picks a free one. Default 127.0.0.1:8443.") var listen: String?
         @Option(help: "The TLS certificate chain (PEM).") var tlsCert: String?
         @Option(help: "The TLS private key (PEM).") var tlsKey: String?
-        @Option(help: "The public key document tips are sealed to.") var publicKey: String?
+        @Option(help: "The pinned root key document (tipdesk keys init-root).") var rootKey: String?
+        @Option(help: "A signed keyring to install before serving (else the one installed in --data).") var keyring: String?
+        @Option(help: "Development only: one public key document instead of a signed keyring.") var publicKey: String?
         @Option(help: "The largest padded tip accepted, a power of two. Default 1048576.") var maxPaddedBytes: Int?
         @Option(help: "trace, debug, info, notice, warning, error or critical. Default info.") var logLevel: String?
         @Option(help: "tweetnacl's nacl-fast.min.js. Default /usr/share/nodejs/tweetnacl/nacl-fast.min.js.") var naclScript: String?
@@ -34,6 +36,8 @@ extension Tipgate {
             flags[ServerConfig.Key.tlsCert] = tlsCert
             flags[ServerConfig.Key.tlsKey] = tlsKey
             flags[ServerConfig.Key.publicKey] = publicKey
+            flags[ServerConfig.Key.rootKey] = rootKey
+            flags[ServerConfig.Key.keyring] = keyring
             flags[ServerConfig.Key.maxPaddedBytes] = maxPaddedBytes.map(String.init)
             flags[ServerConfig.Key.logLevel] = logLevel
             flags[ServerConfig.Key.naclScript] = naclScript

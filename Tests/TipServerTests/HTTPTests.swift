@@ -122,14 +122,14 @@ import Testing
         #expect(fromFile.dataDirectory == "/file/data")
         #expect(fromFile.port == 1111)
         #expect(fromFile.tlsCertificatePath == "/file/cert")
-        #expect(fromFile.publicKeyPath == "/file/pk")
+        #expect(fromFile.keys == .single(publicKeyPath: "/file/pk"))
         #expect(fromFile.maxPaddedBytes == 2048)
         let env = ["TIPGATE_DATA": "/env/data", "TIPGATE_TLS_KEY": "/env/key", "TIPGATE_PUBLIC_KEY": "/env/pk", "TIPGATE_LISTEN": "[::1]:2222"]
         let fromEnv = try await ServerConfig.resolve(flags: [:], environment: env, configFile: file.path)
         #expect(fromEnv.dataDirectory == "/env/data")
         #expect(fromEnv.tlsKeyPath == "/env/key")
         #expect(fromEnv.tlsCertificatePath == "/file/cert")
-        #expect(fromEnv.publicKeyPath == "/env/pk")
+        #expect(fromEnv.keys == .single(publicKeyPath: "/env/pk"))
         #expect(fromEnv.host == "::1" && fromEnv.port == 2222)
         let fromFlags = try await ServerConfig.resolve(flags: ["data": "/flag/data"], environment: env, configFile: file.path)
         #expect(fromFlags.dataDirectory == "/flag/data")
@@ -160,7 +160,7 @@ import Testing
         let forged = h.directory.appendingPathComponent("forged.json")
         try Data(doc.replacingOccurrences(of: "ba5d987fcd4768d2", with: "0000000000000000").utf8).write(to: forged)
         var config = h.config
-        config.publicKeyPath = forged.path
+        config.keys = .single(publicKeyPath: forged.path)
         #expect(throws: ConfigError.self) { try ServerDependencies.open(config, logger: .init(label: "t")) }
     }
 }

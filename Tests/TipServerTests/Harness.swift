@@ -23,7 +23,7 @@ struct Harness {
         let (cert, tlsKey) = try makeCertificate(in: directory)
         config = ServerConfig(
             dataDirectory: directory.appendingPathComponent("data").path, host: "127.0.0.1", port: 0,
-            tlsCertificatePath: cert, tlsKeyPath: tlsKey, publicKeyPath: TestKey.documentPath, maxPaddedBytes: maxPaddedBytes)
+            tlsCertificatePath: cert, tlsKeyPath: tlsKey, keys: .single(publicKeyPath: TestKey.documentPath), maxPaddedBytes: maxPaddedBytes)
         database = try IntakeDatabase(directory: config.dataDirectory)
         writer = GroupCommitWriter(database: database)
         key = TestKey.pair().document

@@ -145,6 +145,7 @@ struct PageController<Context: RequestContext> {
             },
         ]
         if let error { context["error"] = error }
+        if let root = keys.rootPublicKey { context["rootKey"] = Data(root).base64EncodedString() }
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         // Only the form page is loosened (SECURITY.md §4.5).

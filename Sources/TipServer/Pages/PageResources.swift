@@ -94,6 +94,15 @@ public struct PageResources: Sendable {
         return best?.0 ?? "en"
     }
 
+    /// SHA-512 integrity values of every script the page loads, as a keyring signs them
+    /// (SECURITY.md §2.5). tweetnacl's SRI attribute uses the committed SHA-384; the keyring
+    /// uses SHA-512 for every script, since libsodium has no SHA-384.
+    public var scriptHashes: [String: String] {
+        Dictionary(uniqueKeysWithValues: scripts.map { name in
+            (name, "sha512-" + Data(SHA512.hash(assets[name]!.bytes)).base64EncodedString())
+        })
+    }
+
     func render(_ template: String, _ context: [String: Any]) -> String {
         library.render(context, withTemplate: template) ?? ""
     }
