@@ -34,6 +34,16 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// `reporting` for async commands.
+func reportingAsync<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let e as DeskError {
+        _ = try reporting { throw e } as Void
+        throw ExitCode(1)
+    }
+}
+
 func out(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 func note(_ s: String) { FileHandle.standardError.write(Data(("tipdesk: " + s + "\n").utf8)) }
 
