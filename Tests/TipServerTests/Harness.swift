@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TipCore
 import TipCrypto
 import TipServer
@@ -30,10 +31,14 @@ struct Harness {
     }
 
     @discardableResult
-    func run<T: Sendable>(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        let deps = ServerDependencies(
-            repository: writer, keys: SingleKeyDirectory(key), logger: Logger(label: "test"),
+    func run<T: Sendable>(
+        keys: (any KeyDirectory)? = nil, services: [any Service] = [],
+        _ test: @escaping @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        var deps = ServerDependencies(
+            repository: writer, keys: keys ?? SingleKeyDirectory(key), logger: Logger(label: "test"),
             pages: try PageResources.load(naclPath: PageResources.defaultNaclPath))
+        deps.services = services
         let app = try buildApplication(config, deps)
         return try await app.test(.ahc(.https)) { client in try await test(client) }
     }

@@ -68,11 +68,14 @@ public final class KeyringDirectory: KeyDirectory, @unchecked Sendable {
     private var file: Data
     private var payload: KeyringPayload
     public let root: RootKeyDocument
+    /// Today's UTC day; tests move it to cross an overlap.
+    let today: @Sendable () -> Day
 
-    public init(file: Data, payload: KeyringPayload, root: RootKeyDocument) {
+    public init(file: Data, payload: KeyringPayload, root: RootKeyDocument, today: @escaping @Sendable () -> Day = { .today }) {
         self.file = file
         self.payload = payload
         self.root = root
+        self.today = today
     }
 
     public var serial: Int { lock.withLock { payload.serial } }
@@ -83,12 +86,12 @@ public final class KeyringDirectory: KeyDirectory, @unchecked Sendable {
         let p = lock.withLock { payload }
         // A keyring with no key in its window (all pending or past) still names one: the
         // newest. Tips sealed to it are then refused as retired, and status warns.
-        let k = p.current(on: .today) ?? p.intakeKeys.max { $0.notBefore < $1.notBefore }!
+        let k = p.current(on: today()) ?? p.intakeKeys.max { $0.notBefore < $1.notBefore }!
         return KeyIdentity.document(for: k.publicKey)
     }
 
     public func acceptance(of keyID: KeyID) -> KeyAcceptance {
-        switch lock.withLock({ payload }).status(of: keyID, on: .today) {
+        switch lock.withLock({ payload }).status(of: keyID, on: today()) {
         case .active, .retiring: .accepted
         case .retired, .pending: .retired
         case nil: .unknown
