@@ -8,6 +8,10 @@ Run from the repository root with Debian's Python, which has python3-selenium:
 TIPGATE_BIN_DIR overrides the directory holding the tipgate and tipdesk binaries
 (default .build/debug). Everything runs on 127.0.0.1 in a fresh temporary directory; every
 process started here (tipgate, chromedriver, chromium) is stopped at the end, even on failure.
+
+The server runs in keyring mode (SECURITY.md §2.4–§2.6): a vault with a root key signs the
+keyring (with the page's script hashes from `tipgate page-hashes`), and the server pins the
+root, so the page verifies the signed keyring before it seals.
 Screenshots go to .build/browser-artifacts/ (git-ignored).
 
 Uses only the Python standard library and selenium.
@@ -247,9 +251,19 @@ class WitnessPageBrowserTests(unittest.TestCase):
         cls.vault = os.path.join(t, "vault")
         cls.data = os.path.join(t, "data")
         cls.env = dict(os.environ, TIPDESK_PASSPHRASE="browser-test-" + secrets.token_urlsafe(12))
-        cls._run([cls.tipdesk, "init", "--vault", cls.vault, "--kdf", "interactive"])
-        org = os.path.join(t, "org.json")
-        cls._run([cls.tipdesk, "keys", "export", "--vault", cls.vault, "--out", org])
+        # Keyring mode: root key, first keyring signed with the page's script hashes, root pinned.
+        init = cls._run([cls.tipdesk, "init", "--vault", cls.vault, "--kdf", "interactive"])
+        cls.current_key_id = re.search(r"^key id:\s+([0-9a-f]{16})$", init.stdout, re.M).group(1)
+        cls._run([cls.tipdesk, "keys", "init-root", "--vault", cls.vault, "--kdf", "interactive"])
+        hashes = os.path.join(t, "hashes.json")
+        with open(hashes, "w", encoding="utf-8") as f:
+            f.write(cls._run([cls.tipgate, "page-hashes"]).stdout)
+        cls.keyring1 = os.path.join(t, "keyring-1.json")
+        cls._run([cls.tipdesk, "keys", "renew", "--vault", cls.vault, "--scripts", hashes, "--out", cls.keyring1])
+        cls.root_doc_path = os.path.join(t, "root.json")
+        cls._run([cls.tipdesk, "keys", "export", "--vault", cls.vault, "--root", "--out", cls.root_doc_path])
+        with open(cls.root_doc_path, encoding="utf-8") as f:
+            cls.root_doc = json.load(f)
         cert, key = os.path.join(t, "cert.pem"), os.path.join(t, "key.pem")
         cls._run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                   "-days", "2", "-keyout", key, "-out", cert, "-subj", "/CN=localhost",
@@ -263,7 +277,7 @@ class WitnessPageBrowserTests(unittest.TestCase):
         with open(cls.server_out, "wb") as out, open(cls.server_err, "wb") as err:
             _started["server"] = subprocess.Popen(
                 [cls.tipgate, "serve", "--data", cls.data, "--listen", "127.0.0.1:0", "--tls-cert", cert,
-                 "--tls-key", key, "--public-key", org],
+                 "--tls-key", key, "--root-key", cls.root_doc_path, "--keyring", cls.keyring1],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=server_env)
         deadline = time.monotonic() + WAIT
         port = None
@@ -433,6 +447,53 @@ class WitnessPageBrowserTests(unittest.TestCase):
     def vault_ids(self):
         return {t["id"] for t in self.export_import_list()[1]}
 
+    # ---- the signed keyring -----------------------------------------------------------------
+
+    def served_keyring(self):
+        """(file bytes, payload) of GET /api/v1/keyring. The payload is decoded without any
+        check: the page's script is what is under test."""
+        status, _, text = http(self.url("/api/v1/keyring"))
+        self.assertEqual(status, 200, f"GET /api/v1/keyring: {status} {text[:200]!r}")
+        return text, json.loads(base64.b64decode(json.loads(text)["payload"]))
+
+    def install_keyring(self, args, name):
+        """Signs a keyring with `tipdesk keys ARGS --out FILE`, installs it with `tipgate keys
+        install`, and waits until the running server serves it (it reloads the file within
+        about 2 s). Returns (tipdesk's stdout, the new payload)."""
+        cls = type(self)
+        serial_before = self.served_keyring()[1]["serial"]
+        out = os.path.join(cls.tmp, name)
+        r = cls._run([cls.tipdesk, "keys"] + args + ["--vault", cls.vault, "--out", out])
+        cls._run([cls.tipgate, "keys", "install", "--data", cls.data, "--root-key", cls.root_doc_path, out])
+        with open(out, encoding="utf-8") as f:
+            expected = f.read()
+        deadline = time.monotonic() + WAIT
+        while True:
+            text, payload = self.served_keyring()
+            if payload["serial"] != serial_before:
+                break
+            if time.monotonic() > deadline:
+                self.fail(f"the server still serves keyring serial {serial_before} {WAIT} s after the install")
+            time.sleep(0.2)
+        self.assertEqual(text, expected, "the server serves the installed keyring file as is")
+        return r.stdout, payload
+
+    def fill_and_submit(self, d, lang, body, where=None):
+        d.get(self.url(f"/?lang={lang}"))
+        self.wait(d, lambda d: d.execute_script("return window.tipgateReady === true"), "window.tipgateReady")
+        d.find_element(By.ID, "body").send_keys(body)
+        if where is not None:
+            d.find_element(By.ID, "where").send_keys(where)
+        d.find_element(By.CSS_SELECTOR, "#tip-form button[type=submit]").click()
+
+    def api_requests(self, reqs):
+        """(GET /api/v1/keyring, GET /api/v1/key, POST /api/v1/tips, anything to /submit)."""
+        keyring = [r for r in reqs if r["method"] == "GET" and r["url"] == self.url("/api/v1/keyring")]
+        key = [r for r in reqs if r["url"] == self.url("/api/v1/key")]
+        posts = [r for r in reqs if r["method"] == "POST" and r["url"] == self.url("/api/v1/tips")]
+        submit = [r for r in reqs if urllib.parse.urlsplit(r["url"]).path == "/submit"]
+        return keyring, key, posts, submit
+
     # ---- brief 1: JavaScript on -----------------------------------------------------------
 
     def test_1_js_on_seals_in_browser_and_posts_api(self):
@@ -459,8 +520,10 @@ class WitnessPageBrowserTests(unittest.TestCase):
         to_submit = [r for r in reqs if urllib.parse.urlsplit(r["url"]).path == "/submit"]
         self.assertEqual(len(posts_api), 1, f"expected one POST /api/v1/tips, requests: {reqs!r}")
         self.assertEqual(to_submit, [], "the JS path must never send the form to /submit")
-        key_gets = [r for r in reqs if r["method"] == "GET" and r["url"] == self.url("/api/v1/key")]
-        self.assertGreaterEqual(len(key_gets), 1, "the page did not fetch /api/v1/key before sealing")
+        keyring_gets = [r for r in reqs if r["method"] == "GET" and r["url"] == self.url("/api/v1/keyring")]
+        key_gets = [r for r in reqs if r["url"] == self.url("/api/v1/key")]
+        self.assertEqual(len(keyring_gets), 1, f"the page did not fetch /api/v1/keyring once before sealing: {reqs!r}")
+        self.assertEqual(key_gets, [], "in keyring mode the page must not use the unsigned /api/v1/key")
         posted = posts_api[0]["postData"]
         if posted is not None:  # Chromium includes small bodies in the event: check it is sealed
             envelope = json.loads(posted)
@@ -472,6 +535,7 @@ class WitnessPageBrowserTests(unittest.TestCase):
         self.assertEqual(tip["body"], body)
         self.assertEqual(tip["fields"], {"where": where, "kind": "forced_labour"})
         self.assertEqual(tip["lang"], "ru")
+        self.assertEqual(tip["key_id"], type(self).current_key_id, "sealed to the keyring's current key")
 
     # ---- brief 2: JavaScript off ----------------------------------------------------------
 
@@ -510,6 +574,143 @@ class WitnessPageBrowserTests(unittest.TestCase):
         self.assertEqual(tip["body"], body)  # CRLF from the browser, LF once stored
         self.assertEqual(tip["fields"], {"where": where, "kind": "forced_labour"})
         self.assertEqual(tip["lang"], "uz")
+
+    # ---- the signed keyring: rotation, a wrong root, retry after a retired key --------------
+
+    def test_3a_after_rotation_js_seals_to_the_new_key(self):
+        """(3a) After `tipdesk keys rotate` and `tipgate keys install`, the running server serves
+        the new keyring and a JS-on submission is sealed to the NEW key."""
+        cls = type(self)
+        old_key = cls.current_key_id
+        out, payload = self.install_keyring(["rotate", "--overlap", "14d", "--kdf", "interactive"], "keyring-2.json")
+        new_key = re.search(r"^new key:\s+([0-9a-f]{16})$", out, re.M).group(1)
+        self.assertNotEqual(new_key, old_key)
+        self.assertEqual(sorted(k["key_id"] for k in payload["intake_keys"]), sorted([old_key, new_key]))
+        cls.current_key_id = new_key
+        cls.retiring_key_id = old_key
+
+        body = "Their passports were taken after the rotation."
+        before = self.vault_ids()
+        d = self.js_driver()
+        self.drain(d)
+        self.fill_and_submit(d, "en", body, where="Bishkek, Osh bazaar")
+        self.wait(d, lambda d: d.current_url == self.url("/received?lang=en"), "the URL /received?lang=en")
+        keyring_gets, key_gets, posts, submit = self.api_requests(self.drain(d))
+        self.assertEqual(len(keyring_gets), 1, "the page fetches the keyring before sealing")
+        self.assertEqual(key_gets, [])
+        self.assertEqual(len(posts), 1, "one POST /api/v1/tips")
+        self.assertEqual(submit, [])
+        if posts[0]["postData"] is not None:
+            self.assertEqual(json.loads(posts[0]["postData"])["key_id"], new_key)
+        tip = self.one_new_tip(before)
+        self.assertEqual(tip["body"], body)
+        self.assertEqual(tip["key_id"], new_key, "the tip is sealed to the key the rotation made")
+
+    def test_3b_keyring_failures_show_failed_and_send_nothing(self):
+        """(3b) A page whose root key does not match the keyring's (form.dataset.rootKey changed
+        in the page), an emptied data-root-key, and a browser clock past the keyring's expiry:
+        each shows data-msg-failed, keeps the text, and sends nothing to /api/v1/tips or
+        /submit."""
+        from nacl.signing import SigningKey  # python3-nacl: only to make a foreign Ed25519 key
+        other_root = base64.b64encode(SigningKey.generate().verify_key.encode()).decode("ascii")
+        self.assertNotEqual(other_root, self.root_doc["public_key"])
+        expires = self.served_keyring()[1]["expires"]
+        # (name, script run in the page before submitting, its arguments, the seal.js code the
+        # served keyring then fails with, or None where the page fails before fetching it)
+        cases = [
+            ("another root key", "document.getElementById('tip-form').dataset.rootKey = arguments[0];",
+             [other_root], "wrong_root"),
+            ("an empty data-root-key", "document.getElementById('tip-form').dataset.rootKey = '';", [], None),
+            # Every `new Date()` without arguments answers the day after expires (UTC noon).
+            ("a clock past expires",
+             "var D = Date, t = D.parse(arguments[0] + 'T12:00:00Z') + 86400000;"
+             "window.Date = function (a) { return arguments.length ? new D(a) : new D(t); };"
+             "window.Date.now = function () { return t; }; window.Date.UTC = D.UTC; window.Date.parse = D.parse;"
+             "window.Date.prototype = D.prototype;",
+             [expires], "keyring_expired"),
+        ]
+        # Why the page refuses, asked of seal.js in the page itself, so a pass above is for the
+        # intended reason and not some other failure.
+        reason_script = ("var done = arguments[arguments.length - 1], form = document.getElementById('tip-form');"
+                         "fetch('/api/v1/keyring', {cache: 'no-store'}).then(function (r) { return r.text(); })"
+                         ".then(function (text) { try {"
+                         "  tipgateSeal.verifyKeyring(text, tipgateSeal.base64Decode(form.dataset.rootKey), tipgateSeal.todayUTC());"
+                         "  done('no error'); } catch (e) { done(e.code || String(e)); } }, function (e) { done(String(e)); });")
+        en = self.catalogs["en"]
+        before = self.vault_ids()
+        d = self.js_driver()
+        for name, script, args, reason in cases:
+            with self.subTest(name):
+                self.drain(d)
+                d.get(self.url("/?lang=en"))
+                self.wait(d, lambda d: d.execute_script("return window.tipgateReady === true"), "window.tipgateReady")
+                self.assertEqual(d.execute_script("return document.getElementById('tip-form').dataset.rootKey"),
+                                 self.root_doc["public_key"], "the page pins the root the server was given")
+                d.execute_script(script, *args)
+                if reason is not None:
+                    self.assertEqual(d.execute_async_script(reason_script), reason, name)
+                    self.drain(d)  # that fetch is the test's, not the page's
+                body = f"This must not be sent ({name})."
+                d.find_element(By.ID, "body").send_keys(body)
+                d.find_element(By.CSS_SELECTOR, "#tip-form button[type=submit]").click()
+                self.wait(d, lambda d: d.find_element(By.ID, "status").text == en["js_failed"],
+                          f"the failed message ({name})")
+                time.sleep(0.3)  # anything the page would still send after the message
+                self.assertEqual(d.current_url, self.url("/?lang=en"))
+                self.assertEqual(d.execute_script("return document.getElementById('body').value"), body,
+                                 "the witness's text is kept")
+                self.assertIsNone(d.find_element(By.CSS_SELECTOR, "#tip-form button[type=submit]").get_attribute("disabled"),
+                                  "the form can be used again")
+                keyring_gets, key_gets, posts, submit = self.api_requests(self.drain(d))
+                self.assertEqual(len(keyring_gets), 0 if reason is None else 1, f"GET /api/v1/keyring ({name})")
+                self.assertEqual(key_gets, [], f"no fallback to the unsigned key ({name})")
+                self.assertEqual(posts, [], f"nothing may be posted to /api/v1/tips ({name})")
+                self.assertEqual(submit, [], f"no fallback to /submit ({name})")
+        exported, tips = self.export_import_list()
+        self.assertEqual(exported, 0, "a refused tip was stored")
+        self.assertEqual({t["id"] for t in tips}, before)
+
+    def test_3c_retired_key_is_refetched_and_retried_once(self):
+        """(3c) A page that sealed to a key the server no longer accepts (a stale but genuine
+        keyring, answered in the page in place of the first fetch) gets 422, fetches the
+        keyring again and retries exactly once, sealed to the current key."""
+        cls = type(self)
+        old_key = getattr(cls, "retiring_key_id", None)
+        if old_key is None:
+            self.skipTest("needs test_3a_after_rotation_js_seals_to_the_new_key first")
+        self.install_keyring(["retire", old_key], "keyring-3.json")
+        status, _, answer = http(self.url("/api/v1/tips"), method="POST", headers={"Content-Type": "application/json"},
+                                 data=json.dumps({"v": 1, "key_id": old_key, "sealed": base64.b64encode(bytes(1072)).decode()}).encode())
+        self.assertEqual(status, 422)
+        self.assertIn(json.loads(answer)["error"], ("key_retired", "unknown_key"))
+        with open(cls.keyring1, encoding="utf-8") as f:
+            stale = f.read()  # serial 1: lists only the old key; signed, not expired
+
+        body = "Sent once to a retired key, then again."
+        before = self.vault_ids()
+        d = self.js_driver()
+        self.drain(d)
+        d.get(self.url("/?lang=en"))
+        self.wait(d, lambda d: d.execute_script("return window.tipgateReady === true"), "window.tipgateReady")
+        d.execute_script(
+            "var real = window.fetch, stale = arguments[0], served = false;"
+            "window.fetch = function (url, opts) {"
+            "  if (!served && url === '/api/v1/keyring') { served = true;"
+            "    return Promise.resolve(new Response(stale, {status: 200})); }"
+            "  return real.call(window, url, opts); };", stale)
+        d.find_element(By.ID, "body").send_keys(body)
+        d.find_element(By.CSS_SELECTOR, "#tip-form button[type=submit]").click()
+        self.wait(d, lambda d: d.current_url == self.url("/received?lang=en"), "the URL /received?lang=en")
+        keyring_gets, key_gets, posts, submit = self.api_requests(self.drain(d))
+        self.assertEqual(len(posts), 2, "one refused POST, one retry")
+        self.assertEqual(len(keyring_gets), 1, "the retry fetched the keyring from the server")
+        self.assertEqual(key_gets + submit, [])
+        sent = [json.loads(p["postData"])["key_id"] for p in posts if p["postData"] is not None]
+        if len(sent) == 2:
+            self.assertEqual(sent, [old_key, cls.current_key_id])
+        tip = self.one_new_tip(before)
+        self.assertEqual(tip["body"], body)
+        self.assertEqual(tip["key_id"], cls.current_key_id)
 
     # ---- brief 4: headers and markup ------------------------------------------------------
 
@@ -563,12 +764,18 @@ class WitnessPageBrowserTests(unittest.TestCase):
                 problems.append(f"GET {path}: Content-Type {headers.get('Content-Type')!r}")
             problems += self.check_headers(f"GET {path}", status, headers, html_page=True)
             problems += self.check_markup(f"GET {path}", text, lang)
+        signed_scripts = self.served_keyring()[1]["scripts"]
         for path in ("/static/app.js", "/static/style.css", "/static/seal.js", "/static/blake2b.js",
-                     "/static/nacl-fast.min.js"):
-            status, headers, _ = http(self.url(path))
+                     "/static/nacl-fast.min.js", "/api/v1/keyring"):
+            status, headers, text = http(self.url(path))
             if status != 200:
                 problems.append(f"GET {path}: status {status}")
             problems += self.check_headers(f"GET {path}", status, headers, html_page=False)
+            name = path.rsplit("/", 1)[1]
+            if name.endswith(".js"):  # the keyring signs what the server serves (§2.5)
+                served = "sha512-" + base64.b64encode(hashlib.sha512(text.encode("utf-8")).digest()).decode()
+                if signed_scripts.get(name) != served:
+                    problems.append(f"GET {path}: {served} is not the keyring's {signed_scripts.get(name)!r}")
         for method, path, data, ctype, want in [
                 ("GET", "/no-such-page", None, None, 404),
                 ("GET", "/static/no-such.js", None, None, 404),

@@ -2,13 +2,21 @@
  * Progressive enhancement of the tip form: seal the tip in the browser (seal.js) and post
  * only the sealed envelope to /api/v1/tips (SECURITY.md §3.4).
  *
+ * The key: when the form names a root key (data-root-key, keyring mode), the signed keyring
+ * from /api/v1/keyring, verified against that root and checked for expiry with the browser's
+ * UTC day before anything is sealed (SECURITY.md §2.5, §2.6); the tip is sealed to the
+ * keyring's current key. A keyring that fails any check shows data-msg-failed and nothing is
+ * sent. Without data-root-key (the development single-key mode) the key document from
+ * /api/v1/key, checked for self-consistency (§2.2).
+ *
  * Without JavaScript (or without fetch, TextEncoder, crypto.getRandomValues, tweetnacl or
  * seal.js) this script does nothing and the server-rendered form posts to /submit as before.
  * Once the submit handler is attached, the tip is never sent in plaintext: every failure
  * stays on the page with a message in #status, and the text the witness wrote is kept.
  *
- * Contract with the HTML: <form id="tip-form" data-lang data-received-url data-msg-sending
- * data-msg-failed data-msg-empty data-msg-too-long data-msg-field-too-long data-msg-busy>
+ * Contract with the HTML: <form id="tip-form" data-lang [data-root-key] data-received-url
+ * data-msg-sending data-msg-failed data-msg-empty data-msg-too-long data-msg-field-too-long
+ * data-msg-busy>, data-root-key being the base64 of the pinned root's Ed25519 public key,
  * holding textarea "body", inputs "where", "when", "contact", select "kind", a submit
  * button, and <p id="status" role="status" aria-live="polite">. Scripts, in order:
  * nacl-fast.min.js, blake2b.js, seal.js, app.js. window.tipgateReady is set to true once
@@ -28,7 +36,7 @@
     return typeof window.fetch === 'function' &&
       typeof window.TextEncoder === 'function' &&
       !!(window.crypto && window.crypto.getRandomValues) &&
-      !!(window.nacl && window.nacl.box) &&
+      !!(window.nacl && window.nacl.box && window.nacl.sign && window.nacl.sign.detached) &&
       typeof window.tipgateBlake2b === 'function' &&
       !!window.tipgateSeal;
   }
@@ -119,6 +127,30 @@
       return text;
     }
 
+    // GET /api/v1/keyring, verified against the page's root key (SECURITY.md §2.5) and
+    // refused once expired; returns the key document of its current key. Every failure
+    // throws, so nothing is sealed or sent.
+    async function fetchKeyringKey(rootKeyText) {
+      var seal = window.tipgateSeal;
+      var rootPk = seal.base64Decode(rootKeyText);
+      if (rootPk === null || rootPk.length !== 32) throw shown('msgFailed');
+      var res = await fetch('/api/v1/keyring', FETCH_OPTIONS);
+      if (res.status === 503) throw shown('msgBusy');
+      if (res.status !== 200) throw shown('msgFailed');
+      var file = new Uint8Array(await res.arrayBuffer());
+      var today = seal.todayUTC(); // the browser's clock, as a UTC day
+      var payload = seal.verifyKeyring(file, rootPk, today); // throws with its §2.5 code
+      return seal.keyDocumentOf(seal.currentKey(payload, today));
+    }
+
+    // Keyring mode is decided by the attribute being there at all, so an emptied attribute
+    // fails (as a bad root key) instead of falling back to the unsigned key.
+    function keyDocument() {
+      return form.hasAttribute('data-root-key')
+        ? fetchKeyringKey(form.getAttribute('data-root-key'))
+        : fetchKey();
+    }
+
     // POST /api/v1/tips; returns {status, code} with the §6 error code if there is one.
     async function post(submission) {
       var res = await fetch('/api/v1/tips', withOptions({
@@ -137,13 +169,14 @@
     }
 
     // Seals and sends; resolves once the server answered 201. A 422 unknown_key or
-    // key_retired means the key changed: fetch it again and retry exactly once.
+    // key_retired means the key changed: fetch the key (or keyring) again and retry exactly
+    // once.
     async function deliver(tip) {
       // Check the §3.2 limits before going to the network (sealTip checks them again).
       window.tipgateSeal.buildDocument(tip).fill(0);
       for (var attempt = 0; ; attempt++) {
-        var keyDocument = await fetchKey();
-        var submission = window.tipgateSeal.sealTip(tip, keyDocument);
+        var key = await keyDocument();
+        var submission = window.tipgateSeal.sealTip(tip, key);
         var answer = await post(submission);
         if (answer.status === 201) return;
         var keyChanged = answer.status === 422 && (answer.code === 'unknown_key' || answer.code === 'key_retired');

@@ -18,8 +18,19 @@
  *   tipgateSeal.sealedBox(padded, pk)    -> Uint8Array, crypto_box_seal(padded, pk)
  *   tipgateSeal.sealTip(tip, keyDoc)     -> {v: 1, key_id, sealed}
  *
+ * The signed keyring (SECURITY.md §2.5), for a page that names its root key:
+ *
+ *   tipgateSeal.verifyKeyring(file, rootPk, today) -> payload (the parsed P), or throws
+ *   tipgateSeal.currentKey(payload, today)         -> intake key entry to seal to, or throws
+ *   tipgateSeal.keyStatus(payload, keyId, today)   -> "active" | "retiring" | "pending" | "retired"
+ *   tipgateSeal.keyDocumentOf(entry)               -> public key document (§2.2) for sealTip
+ *   tipgateSeal.todayUTC(date?)                    -> "YYYY-MM-DD", the UTC day of `date` (now)
+ *   tipgateSeal.base64Decode(text)                 -> Uint8Array, or null unless canonical base64
+ *
  * Errors carry a stable `.code`: the §3.2 codes from buildDocument and pad, the §2.2 codes
- * from verifyKeyDocument.
+ * from verifyKeyDocument, and from the keyring functions the §2.5 codes bad_keyring,
+ * unsupported_version, wrong_root, bad_signature, keyring_expired, plus no_current_key when
+ * no listed key's window holds today.
  */
 (function (root) {
   'use strict';
@@ -308,6 +319,227 @@
     }
   }
 
+  // --- §2.5 signed keyring -------------------------------------------------------------
+
+  var KEYRING_CONTEXT = 'tipgate-keyring-v1'; // signed: context ‖ 0x00 ‖ P
+  var SIGNATURE_BYTES = 64;
+  var MAX_INTAKE_KEYS = 16;
+  var KEY_ID_SHAPE = /^[0-9a-f]{16}$/;
+
+  function hasOwn(o, name) {
+    return Object.prototype.hasOwnProperty.call(o, name);
+  }
+
+  function isPlainObject(o) {
+    return o !== null && typeof o === 'object' && !Array.isArray(o);
+  }
+
+  // Closed JSON objects (§1): every member known, every required member present.
+  function closed(o, required, optional) {
+    if (!isPlainObject(o)) return false;
+    var names = Object.keys(o);
+    for (var i = 0; i < names.length; i++) {
+      if (required.indexOf(names[i]) < 0 && (optional || []).indexOf(names[i]) < 0) return false;
+    }
+    for (var j = 0; j < required.length; j++) {
+      if (!hasOwn(o, required[j])) return false;
+    }
+    return true;
+  }
+
+  // A UTC calendar day YYYY-MM-DD that exists (§1). Such days compare as strings.
+  function isDay(s) {
+    if (typeof s !== 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(s)) return false;
+    var year = +s.slice(0, 4);
+    var month = +s.slice(5, 7);
+    var day = +s.slice(8, 10);
+    var leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    var days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    return month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1];
+  }
+
+  function checkDay(today) {
+    if (!isDay(today)) throw new TypeError('today must be a day YYYY-MM-DD');
+  }
+
+  // The UTC day of `date` (default: now, from this machine's clock).
+  function todayUTC(date) {
+    var d = date === undefined ? new Date() : date;
+    var y = d.getUTCFullYear();
+    var m = d.getUTCMonth() + 1;
+    var day = d.getUTCDate();
+    return (y < 1000 ? ('000' + y).slice(-4) : String(y)) + '-' + (m < 10 ? '0' : '') + m + '-' + (day < 10 ? '0' : '') + day;
+  }
+
+  function bytesEqual(a, b) {
+    if (a.length !== b.length) return false;
+    var acc = 0;
+    for (var i = 0; i < a.length; i++) acc |= a[i] ^ b[i];
+    return acc === 0;
+  }
+
+  // Strict UTF-8 text (invalid UTF-8 is refused, a BOM is kept and so fails JSON.parse).
+  function utf8Text(bytes) {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  }
+
+  function parseJSON(text, code, what) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw failure(code, what + ' is not JSON (it may be truncated)');
+    }
+  }
+
+  // Parses the keyring file's wrapper (closed, §1): exactly v, payload, root_public_key and
+  // signature; v 1; canonical base64 of P, of a 32-byte key and of a 64-byte signature.
+  // Trusts nothing inside P.
+  function parseKeyringWrapper(file) {
+    var w = file;
+    if (file instanceof Uint8Array) {
+      try {
+        w = utf8Text(file);
+      } catch (e) {
+        throw failure('bad_keyring', 'the keyring file is not UTF-8');
+      }
+    }
+    if (typeof w === 'string') w = parseJSON(w, 'bad_keyring', 'the keyring file');
+    var bad = function () { return failure('bad_keyring', 'not a v1 signed keyring file (it may be truncated)'); };
+    if (!closed(w, ['v', 'payload', 'root_public_key', 'signature'])) throw bad();
+    if (typeof w.v !== 'number' || typeof w.payload !== 'string' ||
+        typeof w.root_public_key !== 'string' || typeof w.signature !== 'string') throw bad();
+    if (w.v !== 1) throw failure('unsupported_version', 'the keyring file is not version 1');
+    var payload = base64Decode(w.payload);
+    var rootPk = base64Decode(w.root_public_key);
+    var signature = base64Decode(w.signature);
+    if (payload === null || rootPk === null || rootPk.length !== PUBLIC_KEY_BYTES ||
+        signature === null || signature.length !== SIGNATURE_BYTES) throw bad();
+    return { payload: payload, rootPublicKey: rootPk, signature: signature };
+  }
+
+  // Parses P (closed, §2.5) after its signature has been verified.
+  function parseKeyringPayload(bytes, rootPk) {
+    var bad = function (why) { return failure('bad_keyring', why); };
+    var text;
+    try {
+      text = utf8Text(bytes);
+    } catch (e) {
+      throw bad('the keyring payload is not UTF-8');
+    }
+    var p = parseJSON(text, 'bad_keyring', 'the keyring payload');
+    if (!closed(p, ['v', 'serial', 'issued', 'expires', 'root_key_id', 'intake_keys', 'scripts'])) {
+      throw bad('the keyring payload is not a v1 keyring');
+    }
+    if (typeof p.v !== 'number') throw bad('the keyring payload is not a v1 keyring');
+    if (p.v !== 1) throw failure('unsupported_version', 'the keyring payload is not version 1');
+    if (!Number.isSafeInteger(p.serial) || p.serial < 1) throw bad('serial must be a positive integer');
+    if (!isDay(p.issued) || !isDay(p.expires) || p.issued > p.expires) {
+      throw bad('issued and expires must be days with issued ≤ expires');
+    }
+    if (typeof p.root_key_id !== 'string' || !KEY_ID_SHAPE.test(p.root_key_id)) throw bad('root_key_id is not a key id');
+    if (!Array.isArray(p.intake_keys) || p.intake_keys.length < 1 || p.intake_keys.length > MAX_INTAKE_KEYS) {
+      throw bad('a keyring lists 1 to 16 intake keys');
+    }
+    if (!isPlainObject(p.scripts)) throw bad('scripts must map names to integrity values');
+    var scriptNames = Object.keys(p.scripts);
+    for (var s = 0; s < scriptNames.length; s++) {
+      if (typeof p.scripts[scriptNames[s]] !== 'string') throw bad('scripts must map names to integrity values');
+    }
+    var seen = Object.create(null);
+    var keys = [];
+    for (var i = 0; i < p.intake_keys.length; i++) {
+      var e = p.intake_keys[i];
+      if (!closed(e, ['key_id', 'public_key', 'not_before'], ['not_after'])) throw bad('an intake key entry is not valid');
+      var pk = base64Decode(e.public_key);
+      if (typeof e.key_id !== 'string' || !KEY_ID_SHAPE.test(e.key_id) || pk === null ||
+          pk.length !== PUBLIC_KEY_BYTES || !isDay(e.not_before)) throw bad('an intake key entry is not valid');
+      if (hasOwn(e, 'not_after') && (!isDay(e.not_after) || e.not_after < e.not_before)) {
+        throw bad('not_after must be a day on or after not_before');
+      }
+      if (seen[e.key_id]) throw bad('a key id is listed twice');
+      seen[e.key_id] = true;
+      var entry = { key_id: e.key_id, public_key: e.public_key, not_before: e.not_before };
+      if (hasOwn(e, 'not_after')) entry.not_after = e.not_after;
+      keys.push({ entry: entry, publicKey: pk });
+    }
+    if (p.root_key_id !== keyIdOf(rootPk)) throw bad('root_key_id does not name the signing root');
+    for (var k = 0; k < keys.length; k++) {
+      if (keyIdOf(keys[k].publicKey) !== keys[k].entry.key_id) throw bad('an intake key\'s id is not derived from its key');
+    }
+    var scripts = Object.create(null);
+    for (var n = 0; n < scriptNames.length; n++) scripts[scriptNames[n]] = p.scripts[scriptNames[n]];
+    return {
+      v: 1, serial: p.serial, issued: p.issued, expires: p.expires, root_key_id: p.root_key_id,
+      intake_keys: keys.map(function (x) { return x.entry; }), scripts: scripts
+    };
+  }
+
+  // Verifies a signed keyring file (its bytes, its text or the parsed object) against the
+  // pinned root key in the order of §2.5: wrapper, pinned root (wrong_root), signature over
+  // "tipgate-keyring-v1" ‖ 0x00 ‖ P (bad_signature), only then P (bad_keyring), and refuses
+  // it on a day after `expires` (keyring_expired). Returns the payload with the member names
+  // of §2.5.
+  function verifyKeyring(file, rootPk, today) {
+    if (!(rootPk instanceof Uint8Array) || rootPk.length !== PUBLIC_KEY_BYTES) {
+      throw new TypeError('verifyKeyring: the pinned root key must be 32 bytes');
+    }
+    checkDay(today);
+    var w = parseKeyringWrapper(file);
+    if (!bytesEqual(w.rootPublicKey, rootPk)) {
+      throw failure('wrong_root', 'the keyring is signed by a root other than the pinned one');
+    }
+    var message = concat(concat(utf8(KEYRING_CONTEXT), new Uint8Array([0])), w.payload);
+    if (!naclLib().sign.detached.verify(message, w.signature, w.rootPublicKey)) {
+      throw failure('bad_signature', 'the keyring\'s signature is not valid');
+    }
+    var payload = parseKeyringPayload(w.payload, w.rootPublicKey);
+    if (today > payload.expires) throw failure('keyring_expired', 'the keyring expired on ' + payload.expires);
+    return payload;
+  }
+
+  function inWindow(entry, today) {
+    return entry.not_before <= today && (entry.not_after === undefined || today <= entry.not_after);
+  }
+
+  // The key to seal to on `today` (§2.5): of the keys whose window holds today, the one with
+  // the latest not_before; on a tie, the one later in the list.
+  function currentKey(payload, today) {
+    checkDay(today);
+    var best = null;
+    for (var i = 0; i < payload.intake_keys.length; i++) {
+      var e = payload.intake_keys[i];
+      if (inWindow(e, today) && (best === null || e.not_before >= best.not_before)) best = e;
+    }
+    if (best === null) throw failure('no_current_key', 'no key in the keyring is in use today');
+    return best;
+  }
+
+  // A key's status on `today` from the dates alone (§2.5); "retired" if it is not listed.
+  function keyStatus(payload, keyId, today) {
+    checkDay(today);
+    var entry = null;
+    for (var i = 0; i < payload.intake_keys.length; i++) {
+      if (payload.intake_keys[i].key_id === keyId) entry = payload.intake_keys[i];
+    }
+    if (entry === null) return 'retired';
+    if (today < entry.not_before) return 'pending';
+    if (entry.not_after !== undefined && today > entry.not_after) return 'retired';
+    var current = null;
+    try {
+      current = currentKey(payload, today);
+    } catch (e) {
+      // no key is in its window: then this one is not either
+    }
+    return current !== null && current.key_id === keyId ? 'active' : 'retiring';
+  }
+
+  // The public key document (§2.2) of a keyring entry, for sealTip (which verifies it again).
+  function keyDocumentOf(entry) {
+    var pk = base64Decode(entry && entry.public_key);
+    if (pk === null || pk.length !== PUBLIC_KEY_BYTES) throw failure('invalid_public_key', 'public_key must be 32 bytes in standard base64');
+    return { v: 1, key_id: entry.key_id, public_key: entry.public_key, fingerprint: fingerprintOf(pk) };
+  }
+
   var tipgateSeal = {
     keyIdOf: keyIdOf,
     fingerprintOf: fingerprintOf,
@@ -316,6 +548,13 @@
     pad: pad,
     sealedBox: sealedBox,
     sealTip: sealTip,
+    verifyKeyring: verifyKeyring,
+    currentKey: currentKey,
+    keyStatus: keyStatus,
+    keyDocumentOf: keyDocumentOf,
+    todayUTC: todayUTC,
+    base64Decode: base64Decode,
+    KEYRING_CONTEXT: KEYRING_CONTEXT,
     MAX_PADDED_BYTES: MAX_PADDED_BYTES
   };
 
