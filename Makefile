@@ -40,8 +40,12 @@ build: deps
 dev: build
 	@mkdir -p $(DEV) && chmod 700 $(DEV)
 	@if [ ! -d $(DEV)/vault/keys ]; then \
-	  TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE) $(BIN)/tipdesk init --vault $(DEV)/vault --kdf interactive >/dev/null 2>&1 && \
-	  $(BIN)/tipdesk keys export --vault $(DEV)/vault --out $(DEV)/org.public.json 2>/dev/null; fi
+	  export TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE); \
+	  $(BIN)/tipdesk init --vault $(DEV)/vault --kdf interactive >/dev/null 2>&1 && \
+	  $(BIN)/tipdesk keys init-root --vault $(DEV)/vault --kdf interactive >/dev/null 2>&1 && \
+	  $(BIN)/tipgate page-hashes > $(DEV)/hashes.json && \
+	  $(BIN)/tipdesk keys renew --vault $(DEV)/vault --scripts $(DEV)/hashes.json --out $(DEV)/keyring.json 2>/dev/null && \
+	  $(BIN)/tipdesk keys export --vault $(DEV)/vault --root --out $(DEV)/root.json 2>/dev/null; fi
 	@if [ ! -f $(DEV)/cert.pem ]; then \
 	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
 	    -keyout $(DEV)/key.pem -out $(DEV)/cert.pem -subj /CN=localhost \
@@ -50,15 +54,18 @@ dev: build
 run: dev
 	@echo
 	@echo "dev vault: $(DEV)/vault   passphrase: $(DEV_PASSPHRASE)   (dev only, never for real tips)"
-	@echo "try, in another terminal:"
-	@echo "  echo 'a test tip' | $(BIN)/tipdesk seal --public-key $(DEV)/org.public.json \\"
-	@echo "    | curl --cacert $(DEV)/cert.pem --data-binary @- -H 'Content-Type: application/json' https://127.0.0.1:8443/api/v1/tips"
+	@echo "root fingerprint: $$(sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p' $(DEV)/root.json)"
+	@echo "try, in another terminal (or open https://127.0.0.1:8443/ in a browser):"
+	@echo "  echo 'a test tip' | $(BIN)/tipdesk seal --server https://127.0.0.1:8443 --cacert $(DEV)/cert.pem \\"
+	@echo "    --root-fingerprint \"$$(sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p' $(DEV)/root.json)\" --post"
+	@echo "  curl --cacert $(DEV)/cert.pem --data-urlencode 'body=a tip without JavaScript' https://127.0.0.1:8443/submit"
+	@echo "  $(BIN)/tipdesk check-server https://127.0.0.1:8443 --cacert $(DEV)/cert.pem --root-fingerprint \"$$(sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p' $(DEV)/root.json)\""
 	@echo "  $(BIN)/tipgate export --data $(DEV)/data --out $(DEV)/bundle-\$$(date +%s).tipgate"
 	@echo "  TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE) $(BIN)/tipdesk import --vault $(DEV)/vault $(DEV)/bundle-*.tipgate"
 	@echo "  TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE) $(BIN)/tipdesk list --vault $(DEV)/vault"
 	@echo
 	exec $(BIN)/tipgate serve --data $(DEV)/data --listen 127.0.0.1:8443 \
-	  --tls-cert $(DEV)/cert.pem --tls-key $(DEV)/key.pem --public-key $(DEV)/org.public.json
+	  --tls-cert $(DEV)/cert.pem --tls-key $(DEV)/key.pem --root-key $(DEV)/root.json --keyring $(DEV)/keyring.json
 
 test: deps-test
 	swift build --build-tests

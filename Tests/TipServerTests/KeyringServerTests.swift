@@ -138,6 +138,32 @@ struct KeyringFixture {
         #expect(status == 201)
     }
 
+    // SECURITY.md §2.6: the server refuses to start on an expired keyring, or one its pinned
+    // root did not sign.
+    @Test func refusesToStartOnExpiredOrForeignKeyring() throws {
+        let f = KeyringFixture()
+        let h = try Harness()
+        let rootPath = h.directory.appendingPathComponent("root.json")
+        try f.root.rootDocument.encoded().write(to: rootPath)
+        var config = h.config
+        config.keys = .keyring(rootKeyPath: rootPath.path, install: nil)
+        let installed = URL(fileURLWithPath: h.config.dataDirectory).appendingPathComponent(KeyringStore.fileName)
+        let cases: [(Data, String)] = [
+            (f.signed(f.payload(serial: 1, overlap: false, expires: Day.today.adding(days: -1))), "keyring_expired"),
+            (f.signed(f.payload(serial: 1, overlap: false, expires: Day.today.adding(days: 9))), ""),
+            (f.signed(f.payload(serial: 1, overlap: false, expires: Day.today.adding(days: 9)), by: SigningKeyPair.generate()), "wrong_root"),
+        ]
+        for (file, code) in cases {
+            try file.write(to: installed)
+            do {
+                _ = try ServerDependencies.open(config, logger: Logger(label: "t"))
+                #expect(code.isEmpty, "started with a keyring that should fail with \(code)")
+            } catch let e as ConfigError {
+                #expect(!code.isEmpty && e.description.contains(code), "\(e)")
+            }
+        }
+    }
+
     @Test func pageNamesThePinnedRoot() async throws {
         let f = KeyringFixture()
         let h = try Harness()

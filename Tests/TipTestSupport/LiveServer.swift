@@ -14,18 +14,21 @@ public final class LiveServer: @unchecked Sendable {
     public let logURL: URL
     public let stdoutURL: URL
 
-    public init(dataDirectory: URL, publicKey: String, workDirectory: URL, extraArgs: [String] = [], env: [String: String] = [:]) throws {
-        let (cert, key) = try makeCertificate(in: workDirectory)
+    /// - Parameter publicKey: a key document for single-key (dev) mode; nil when `extraArgs`
+    ///   names the root and keyring.
+    public init(dataDirectory: URL, publicKey: String?, workDirectory: URL, extraArgs: [String] = [], env: [String: String] = [:]) throws {
+        let (cert, key) = try makeCertificate(in: workDirectory.appendingPathComponent("tls-\(Int.random(in: 0..<1_000_000))"))
         self.certificate = cert
         self.dataDirectory = dataDirectory
-        logURL = workDirectory.appendingPathComponent("server.stderr")
-        stdoutURL = workDirectory.appendingPathComponent("server.stdout")
+        let tag = Int.random(in: 0..<1_000_000)
+        logURL = workDirectory.appendingPathComponent("server-\(tag).stderr")
+        stdoutURL = workDirectory.appendingPathComponent("server-\(tag).stdout")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         let p = Process()
         p.executableURL = Repo.binaries.appendingPathComponent("tipgate")
-        p.arguments = ["serve", "--data", dataDirectory.path, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
-                       "--public-key", publicKey] + extraArgs
+        p.arguments = ["serve", "--data", dataDirectory.path, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
+            + (publicKey.map { ["--public-key", $0] } ?? []) + extraArgs
         p.environment = childEnvironment(env)
         p.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         p.standardError = try FileHandle(forWritingTo: logURL)

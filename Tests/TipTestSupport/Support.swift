@@ -70,6 +70,7 @@ public func scratchDirectory(_ label: String = "tipgate-test") -> URL {
 
 /// A self-signed P-256 certificate for 127.0.0.1 made with the openssl CLI.
 public func makeCertificate(in dir: URL) throws -> (cert: String, key: String) {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
     let r = try run(
         "/usr/bin/openssl",
