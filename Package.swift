@@ -89,9 +89,11 @@ let package = Package(
         .executableTarget(
             name: "tipgate",
             dependencies: [
-                "TipServer", "TipStore",
+                "TipServer", "TipStore", "TipCore", "TipCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

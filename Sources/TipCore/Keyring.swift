@@ -143,12 +143,19 @@ public struct KeyringPayload: Equatable, Sendable {
     }
 }
 
-/// The keyring file: the payload's exact bytes, the signing root's public key and a detached
-/// signature (SECURITY.md §2.5). Parsing the wrapper trusts nothing inside the payload.
-public struct SignedKeyring: Equatable, Sendable {
+/// A document signed by the root: the payload's exact bytes, the signing root's public key and
+/// a detached signature over a context string, a zero byte and the payload (SECURITY.md §2.5).
+/// The keyring and the acknowledgement (§5.2) use it with their own context strings, so a
+/// signature made for one can never pass as the other. Parsing the wrapper trusts nothing
+/// inside the payload.
+public typealias SignedKeyring = SignedDocument
+
+public struct SignedDocument: Equatable, Sendable {
     public static let version = 1
-    /// Signed: context ‖ 0x00 ‖ payload bytes.
+    /// The keyring's context (§2.5).
     public static let context = "tipgate-keyring-v1"
+    /// The acknowledgement's context (§5.2).
+    public static let ackContext = "tipgate-ack-v1"
     public let payload: Data
     public let rootPublicKey: [UInt8]
     public let signature: [UInt8]
@@ -159,8 +166,11 @@ public struct SignedKeyring: Equatable, Sendable {
         self.signature = signature
     }
 
-    /// The exact bytes the signature covers.
-    public static func signedMessage(_ payload: Data) -> Data { Data(context.utf8) + Data([0]) + payload }
+    /// The exact bytes a keyring signature covers.
+    public static func signedMessage(_ payload: Data) -> Data { message(context, payload) }
+
+    /// context ‖ 0x00 ‖ payload.
+    public static func message(_ context: String, _ payload: Data) -> Data { Data(context.utf8) + Data([0]) + payload }
 
     public func encoded() -> Data {
         var d = StrictJSON.encode(
@@ -171,15 +181,15 @@ public struct SignedKeyring: Equatable, Sendable {
         return d
     }
 
-    public static func decode(_ data: Data) throws -> SignedKeyring {
-        let bad = FormatError("bad_keyring", "not a v1 signed keyring file (it may be truncated)")
+    public static func decode(_ data: Data, kind: String = "keyring") throws -> SignedDocument {
+        let bad = FormatError("bad_\(kind)", "not a v1 signed \(kind) file (it may be truncated)")
         let w: Wire
         do { w = try StrictJSON.decode(Wire.self, from: data) } catch { throw bad }
-        guard w.v == version else { throw FormatError("unsupported_version", "keyring file version \(w.v) is not supported") }
+        guard w.v == version else { throw FormatError("unsupported_version", "\(kind) file version \(w.v) is not supported") }
         guard let p = StrictBase64.decode(w.payload), let rk = StrictBase64.decode(w.root_public_key), rk.count == 32,
             let sig = StrictBase64.decode(w.signature), sig.count == 64
         else { throw bad }
-        return SignedKeyring(payload: p, rootPublicKey: Array(rk), signature: Array(sig))
+        return SignedDocument(payload: p, rootPublicKey: Array(rk), signature: Array(sig))
     }
 
     struct Wire: Codable {

@@ -88,19 +88,26 @@ public enum KeyringSigner {
         case fingerprint(String)
     }
 
-    /// Verifies in the order §2.5 prescribes: wrapper, pinned root, signature, and only then the
-    /// payload. `today`, when given, also refuses an expired keyring.
-    public static func verify(_ file: Data, pin: Pin, today: Day? = nil) throws -> (SignedKeyring, KeyringPayload) {
-        let signed = try SignedKeyring.decode(file)
+    /// Verifies a root-signed document's wrapper, pinned root and signature, in that order
+    /// (§2.5); the caller parses the payload only after this returns.
+    public static func verifySigned(_ file: Data, context: String, kind: String, pin: Pin) throws -> SignedDocument {
+        let signed = try SignedDocument.decode(file, kind: kind)
         let pinned: Bool =
             switch pin {
             case .key(let k): k == signed.rootPublicKey
             case .fingerprint(let fp): RootIdentity.normalize(fp) == Hex.encode(BLAKE2b.hash(signed.rootPublicKey))
             }
-        guard pinned else { throw FormatError("wrong_root", "the keyring is signed by a root other than the pinned one") }
-        guard SigningKeyPair.verify(signed.signature, SignedKeyring.signedMessage(signed.payload), publicKey: signed.rootPublicKey) else {
-            throw FormatError("bad_signature", "the keyring's signature is not valid")
+        guard pinned else { throw FormatError("wrong_root", "the \(kind) is signed by a root other than the pinned one") }
+        guard SigningKeyPair.verify(signed.signature, SignedDocument.message(context, signed.payload), publicKey: signed.rootPublicKey) else {
+            throw FormatError("bad_signature", "the \(kind)'s signature is not valid")
         }
+        return signed
+    }
+
+    /// Verifies in the order §2.5 prescribes: wrapper, pinned root, signature, and only then the
+    /// payload. `today`, when given, also refuses an expired keyring.
+    public static func verify(_ file: Data, pin: Pin, today: Day? = nil) throws -> (SignedKeyring, KeyringPayload) {
+        let signed = try verifySigned(file, context: SignedDocument.context, kind: "keyring", pin: pin)
         let payload = try KeyringPayload.decode(signed.payload)
         guard payload.rootKeyID == KeyIdentity.keyID(for: signed.rootPublicKey) else {
             throw FormatError("bad_keyring", "root_key_id does not name the signing root")

@@ -14,6 +14,8 @@ public struct ServerDependencies: Sendable {
     public var keys: any KeyDirectory
     public var logger: Logger
     public var pages: PageResources
+    /// The store as the admin listener sees it (pull, purge, registered couriers).
+    public var admin: (any IntakeAdministration)?
 
     public init(repository: any TipRepository, keys: any KeyDirectory, logger: Logger, pages: PageResources) {
         self.repository = repository
@@ -57,6 +59,8 @@ public struct ServerDependencies: Sendable {
         }
         var deps = ServerDependencies(repository: GroupCommitWriter(database: db), keys: keys, logger: logger, pages: pages)
         deps.services = services
+        deps.admin = db
+        if let days = config.retentionDays { deps.services.append(RetentionService(database: db, days: days, logger: logger)) }
         return deps
     }
 
@@ -103,6 +107,29 @@ public func buildApplication(
         onServerRunning: { channel in
             await onListening(host, channel.localAddress?.port ?? config.port)
         },
+        logger: deps.logger
+    )
+}
+
+/// The admin listener (SECURITY.md §5.1): its own TLS server, its own router, every route
+/// behind signed-request authentication. Nothing here is reachable from the public listener.
+public func buildAdminApplication(
+    _ config: ServerConfig, _ deps: ServerDependencies, now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) },
+    onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
+) throws -> (some ApplicationProtocol)? {
+    guard let (host, port) = config.admin, let store = deps.admin else { return Application<RouterResponder<BasicRequestContext>>?.none }
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ErrorMiddleware(logger: deps.logger))
+    let admin = router.group("admin/v1")
+    admin.add(middleware: AdminAuthMiddleware(store: store, nonces: NonceCache(), now: now))
+    admin.addRoutes(AdminController<BasicRequestContext>(store: store, keys: deps.keys, logger: deps.logger).endpoints)
+    let tls = try TLSSettings.server(certificatePath: config.tlsCertificatePath, keyPath: config.tlsKeyPath)
+    return Application(
+        router: router,
+        server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(30))), tlsConfiguration: tls),
+        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+        onServerRunning: { channel in await onListening(host, channel.localAddress?.port ?? port) },
         logger: deps.logger
     )
 }

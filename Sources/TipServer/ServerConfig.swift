@@ -11,6 +11,10 @@ public struct ServerConfig: Sendable {
     public var dataDirectory: String
     public var host: String
     public var port: Int
+    /// The admin listener (SECURITY.md §5.1), nil when turned off (`adminListen` = `off`).
+    public var admin: (host: String, port: Int)?
+    /// The hard retention limit in days; nil (the default) keeps tips until acknowledged.
+    public var retentionDays: Int?
     public var tlsCertificatePath: String
     public var tlsKeyPath: String
     /// Where the keys come from: the pinned root and the installed (or given) keyring, or,
@@ -30,6 +34,7 @@ public struct ServerConfig: Sendable {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
+        self.admin = ("127.0.0.1", 0)
         self.tlsCertificatePath = tlsCertificatePath
         self.tlsKeyPath = tlsKeyPath
         self.keys = keys
@@ -43,6 +48,8 @@ public struct ServerConfig: Sendable {
     public enum Key {
         public static let data = "data"
         public static let listen = "listen"
+        public static let adminListen = "adminListen"
+        public static let retentionDays = "retentionDays"
         public static let tlsCert = "tls.cert"
         public static let tlsKey = "tls.key"
         public static let publicKey = "publicKey"
@@ -96,11 +103,18 @@ public struct ServerConfig: Sendable {
             }
             return l
         } ?? .info
-        return ServerConfig(
+        var config = ServerConfig(
             dataDirectory: try required(Key.data, "data"), host: host, port: port,
             tlsCertificatePath: try required(Key.tlsCert, "tls-cert"), tlsKeyPath: try required(Key.tlsKey, "tls-key"),
             keys: try keySource(r), maxPaddedBytes: maxPadded, logLevel: level,
             naclScriptPath: r.string(forKey: ConfigKey(Key.naclScript)) ?? PageResources.defaultNaclPath)
+        let admin = r.string(forKey: ConfigKey(Key.adminListen)) ?? "127.0.0.1:8444"
+        config.admin = admin == "off" ? nil : try parseListen(admin)
+        if let r = r.string(forKey: ConfigKey(Key.retentionDays)) ?? r.int(forKey: ConfigKey(Key.retentionDays)).map(String.init) {
+            guard let n = Int(r), (1...3650).contains(n) else { throw ConfigError("retentionDays must be from 1 to 3650") }
+            config.retentionDays = n
+        }
+        return config
     }
 
     static func keySource(_ r: ConfigReader) throws -> KeySource {

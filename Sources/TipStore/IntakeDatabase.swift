@@ -46,6 +46,16 @@ public final class IntakeDatabase: Sendable {
                     CREATE INDEX tip_exported ON tip (exported);
                     """)
         }
+        // Courier transport keys allowed on the admin listener (SECURITY.md §5.1).
+        m.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE reviewer (
+                        key_id TEXT NOT NULL PRIMARY KEY CHECK (length(key_id) = 16),
+                        public_key BLOB NOT NULL CHECK (length(public_key) = 32)
+                    ) STRICT, WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 
@@ -84,27 +94,117 @@ public final class IntakeDatabase: Sendable {
     /// bundle does not reveal arrival order.
     @discardableResult
     public func export(to url: URL, all: Bool) throws -> Int {
-        // Read a snapshot, write and sync the file, and only then mark those rows: the write
-        // lock is held for the UPDATE alone, so a slow USB stick never stalls intake.
+        // Build from a snapshot, write and sync the file, and only then mark those rows: the
+        // write lock is held for the UPDATE alone, so a slow USB stick never stalls intake.
+        let (data, ids) = try makeBundle(all: all)
+        try DurableFile.writeNew(data, to: url)
+        try markExported(ids)
+        return ids.count
+    }
+
+    /// The bundle of `export`, returned instead of written: for the admin listener's pull. Rows
+    /// are marked exported once the bundle is built; `all` re-sends everything still held.
+    public func pull(all: Bool) throws -> (bundle: Data, count: Int) {
+        let (data, ids) = try makeBundle(all: all)
+        try markExported(ids)
+        return (data, ids.count)
+    }
+
+    private func makeBundle(all: Bool) throws -> (Data, [TipID]) {
         let (instance, tips) = try pool.read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT id, key_id, day, sealed FROM tip \(all ? "" : "WHERE exported = 0") ORDER BY id")
-            let instance = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'")!
-            return (instance, rows.map(Self.tip))
+            return (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'")!, rows.map(Self.tip))
         }
-        let data = ExportBundle.encode(instance: instance, created: .today, tips: tips) { BLAKE2b.hash($0) }
-        try DurableFile.writeNew(data, to: url)
-        try pool.write { db in
-            let ids = String(decoding: try JSONEncoder().encode(tips.map(\.id.hex)), as: UTF8.self)
-            try db.execute(
-                sql: "UPDATE tip SET exported = 1 WHERE exported = 0 AND id IN (SELECT value FROM json_each(?))",
-                arguments: [ids])
-        }
-        return tips.count
+        return (ExportBundle.encode(instance: instance, created: .today, tips: tips) { BLAKE2b.hash($0) }, tips.map(\.id))
     }
 
     private static func tip(_ r: Row) -> SealedTip {
         SealedTip(id: TipID(r["id"])!, keyID: KeyID(r["key_id"])!, day: Day(r["day"])!, sealed: [UInt8](r["sealed"] as Data))
+    }
+
+    private func markExported(_ ids: [TipID]) throws {
+        try pool.write { db in
+            let json = String(decoding: try JSONEncoder().encode(ids.map(\.hex)), as: UTF8.self)
+            try db.execute(
+                sql: "UPDATE tip SET exported = 1 WHERE exported = 0 AND id IN (SELECT value FROM json_each(?))", arguments: [json])
+        }
+    }
+
+    public struct PurgeResult: Equatable, Sendable, Codable {
+        public var deleted = 0
+        /// Listed in the ack but not held (already deleted, or never here).
+        public var notHeld = 0
+        /// Held, but the ack's hash is not of the bytes held: kept.
+        public var mismatched = 0
+    }
+
+    /// Deletes exactly the acknowledged rows (SECURITY.md §5.2): same instance, same id, same
+    /// BLAKE2b-256 of the sealed bytes. Then checkpoints the WAL with TRUNCATE so the deleted
+    /// ciphertext leaves the -wal file too; secure_delete has already overwritten its pages.
+    public func purge(_ ack: AckPayload) throws -> PurgeResult {
+        guard ack.instance == (try instanceID()) else {
+            throw StoreError("wrong_instance", "the acknowledgement is for another server install; nothing was deleted")
+        }
+        var result = PurgeResult()
+        try pool.write { db in
+            for e in ack.tips {
+                guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM tip WHERE id = ?", arguments: [e.id.hex]) else {
+                    result.notHeld += 1
+                    continue
+                }
+                guard Hex.encode(BLAKE2b.hash(sealed)) == e.blake2b else {
+                    result.mismatched += 1
+                    continue
+                }
+                try db.execute(sql: "DELETE FROM tip WHERE id = ?", arguments: [e.id.hex])
+                result.deleted += 1
+            }
+        }
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        return result
+    }
+
+    /// The UTC day of the oldest tip not yet exported, for status and its age warning.
+    public func oldestUnexportedDay() throws -> Day? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT min(day) FROM tip WHERE exported = 0").flatMap(Day.init) }
+    }
+
+    /// The optional hard retention limit (off by default; SECURITY.md §5.2): deletes tips older
+    /// than `days`, exported or not, and returns how many. Unacknowledged tips are never
+    /// dropped unless an admin turned this on.
+    public func enforceRetention(days: Int, today: Day = .today) throws -> Int {
+        let cutoff = today.adding(days: -days)
+        let n = try pool.write { db -> Int in
+            try db.execute(sql: "DELETE FROM tip WHERE day < ?", arguments: [cutoff.text])
+            return db.changesCount
+        }
+        if n > 0 { try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }
+        return n
+    }
+
+    public func addReviewer(_ doc: CourierKeyDocument) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO reviewer (key_id, public_key) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING",
+                arguments: [doc.keyID.hex, Data(doc.publicKey)])
+        }
+    }
+
+    @discardableResult
+    public func removeReviewer(_ id: KeyID) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM reviewer WHERE key_id = ?", arguments: [id.hex])
+            return db.changesCount == 1
+        }
+    }
+
+    public func reviewerKey(_ id: KeyID) throws -> [UInt8]? {
+        try pool.read { db in try Data.fetchOne(db, sql: "SELECT public_key FROM reviewer WHERE key_id = ?", arguments: [id.hex]).map(Array.init) }
+    }
+
+    public func reviewers() throws -> [KeyID] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT key_id FROM reviewer ORDER BY key_id").compactMap(KeyID.init) }
     }
 
     /// For tests and status: every row, sealed.

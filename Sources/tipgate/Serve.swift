@@ -4,6 +4,13 @@ import Hummingbird
 import Logging
 import TipServer
 import TipStore
+import ServiceLifecycle
+import UnixSignals
+
+func announce(_ what: String, _ host: String, _ port: Int) {
+    let shown = host.contains(":") ? "[\(host)]" : host
+    FileHandle.standardOutput.write(Data("\(what) on https://\(shown):\(port)\n".utf8))
+}
 
 extension Tipgate {
     struct Serve: AsyncParsableCommand {
@@ -20,6 +27,7 @@ extension Tipgate {
         @Option(help: "A JSON config file.") var config: String?
         @Option(help: "The data directory (created 0700).") var data: String?
         @Option(help: "HOST:PORT to listen on; port 0 picks a free one. Default 127.0.0.1:8443.") var listen: String?
+        @Option(help: "HOST:PORT of the admin listener (courier pull and acks), or off. Default 127.0.0.1:8444.") var adminListen: String?
         @Option(help: "The TLS certificate chain (PEM).") var tlsCert: String?
         @Option(help: "The TLS private key (PEM).") var tlsKey: String?
         @Option(help: "The pinned root key document (tipdesk keys init-root).") var rootKey: String?
@@ -27,12 +35,15 @@ extension Tipgate {
         @Option(help: "Development only: one public key document instead of a signed keyring.") var publicKey: String?
         @Option(help: "The largest padded tip accepted, a power of two. Default 1048576.") var maxPaddedBytes: Int?
         @Option(help: "trace, debug, info, notice, warning, error or critical. Default info.") var logLevel: String?
+        @Option(help: "Delete tips older than this many days even if never collected. Default: off.") var retentionDays: Int?
         @Option(help: "tweetnacl's nacl-fast.min.js. Default /usr/share/nodejs/tweetnacl/nacl-fast.min.js.") var naclScript: String?
 
         func run() async throws {
             var flags = [String: String]()
             flags[ServerConfig.Key.data] = data
             flags[ServerConfig.Key.listen] = listen
+            flags[ServerConfig.Key.adminListen] = adminListen
+            flags[ServerConfig.Key.retentionDays] = retentionDays.map(String.init)
             flags[ServerConfig.Key.tlsCert] = tlsCert
             flags[ServerConfig.Key.tlsKey] = tlsKey
             flags[ServerConfig.Key.publicKey] = publicKey
@@ -49,11 +60,15 @@ extension Tipgate {
                 var logger = Logger(label: "tipgate") { StreamLogHandler.standardError(label: $0) }
                 logger.logLevel = settings.logLevel
                 deps = try ServerDependencies.open(settings, logger: logger)
-                let app = try buildApplication(settings, deps) { host, port in
-                    let shown = host.contains(":") ? "[\(host)]" : host
-                    FileHandle.standardOutput.write(Data("listening on https://\(shown):\(port)\n".utf8))
+                let app = try buildApplication(settings, deps) { host, port in announce("listening", host, port) }
+                var services: [any Service] = [app]
+                if let admin = try buildAdminApplication(settings, deps, onListening: { host, port in announce("admin listening", host, port) }) {
+                    services.append(admin)
                 }
-                try await app.runService()
+                // One process, one database writer, both listeners (SECURITY.md §4.3, §5.1).
+                let group = ServiceGroup(
+                    configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: deps.logger))
+                try await group.run()
             } catch let e as ConfigError {
                 throw fail(e.description, hints: ["see: tipgate serve --help"])
             } catch let e as StoreError {

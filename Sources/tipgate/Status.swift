@@ -11,6 +11,7 @@ extension Tipgate {
 
         @Option(help: "The server's data directory.") var data: String
         @Option(help: "The pinned root key document (to verify the installed keyring).") var rootKey: String?
+        @Option(help: "Warn when the oldest tip not yet exported is older than this many days.") var warnAgeDays = 14
 
         /// SECURITY.md §2.6: warn from this many days before the keyring expires.
         static let warnDays = 14
@@ -20,6 +21,15 @@ extension Tipgate {
                 let counts = try IntakeDatabase(directory: data).counts()
                 print("tips held:        \(counts.total)")
                 print("not yet exported: \(counts.unexported)")
+                let db = try IntakeDatabase(directory: data)
+                if let oldest = try db.oldestUnexportedDay() {
+                    let age = oldest.days(until: .today)
+                    print("oldest unexported: \(oldest) (\(age) days)")
+                    if age > warnAgeDays {
+                        say("tipgate: warning: tips have waited \(age) days to be collected")
+                        say("tipgate: hint: pull them with tipdesk courier pull, or tipgate export, and review them")
+                    }
+                }
                 let url = URL(fileURLWithPath: data).appendingPathComponent(KeyringStore.fileName)
                 guard let bytes = FileManager.default.contents(atPath: url.path) else {
                     print("keyring:          none installed")
