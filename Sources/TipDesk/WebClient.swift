@@ -37,12 +37,13 @@ public struct WebClient: Sendable {
         try await send(HTTPClientRequest(url: base + path), limit: limit)
     }
 
-    public func post(_ path: String, body: Data, contentType: String) async throws -> Reply {
+    public func post(_ path: String, body: Data, contentType: String, headers: [(String, String)] = []) async throws -> Reply {
         var r = HTTPClientRequest(url: base + path)
         r.method = .POST
         r.headers.add(name: "Content-Type", value: contentType)
+        for (name, value) in headers { r.headers.add(name: name, value: value) }
         r.body = .bytes(ByteBuffer(bytes: body))
-        return try await send(r, limit: 1 << 20)
+        return try await send(r, limit: 1 << 30)
     }
 
     private func send(_ request: HTTPClientRequest, limit: Int) async throws -> Reply {
