@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # independent sealer, node for the page script's tests, gdb's gcore for the residue test,
 # headless Chromium driven by Selenium for the browser tests).
 RUN_PACKAGES := libsodium-dev libsqlite3-dev pkg-config openssl curl node-tweetnacl
-TEST_PACKAGES := $(RUN_PACKAGES) python3-nacl nodejs gdb chromium chromium-driver python3-selenium
+TEST_PACKAGES := $(RUN_PACKAGES) python3-nacl nodejs gdb chromium chromium-driver python3-selenium tor shellcheck systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEV := .dev
 DEV_PASSPHRASE := dev-passphrase-not-secret
@@ -72,6 +72,7 @@ test: deps-test
 	swift test --skip-build
 	node --test Tests/js/
 	/usr/bin/python3 Tests/browser/test_browser.py
+	bash Deploy/check.sh
 
 clean-dev:
 	rm -rf $(DEV)

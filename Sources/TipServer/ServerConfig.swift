@@ -110,7 +110,8 @@ public struct ServerConfig: Sendable {
             naclScriptPath: r.string(forKey: ConfigKey(Key.naclScript)) ?? PageResources.defaultNaclPath)
         let admin = r.string(forKey: ConfigKey(Key.adminListen)) ?? "127.0.0.1:8444"
         config.admin = admin == "off" ? nil : try parseListen(admin)
-        if let r = r.string(forKey: ConfigKey(Key.retentionDays)) ?? r.int(forKey: ConfigKey(Key.retentionDays)).map(String.init) {
+        let retention = r.string(forKey: ConfigKey(Key.retentionDays)) ?? r.int(forKey: ConfigKey(Key.retentionDays)).map(String.init)
+        if let r = retention, !r.isEmpty {
             guard let n = Int(r), (1...3650).contains(n) else { throw ConfigError("retentionDays must be from 1 to 3650") }
             config.retentionDays = n
         }
