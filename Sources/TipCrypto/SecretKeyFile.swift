@@ -25,18 +25,35 @@ public enum SecretKeyFile {
             case .sensitive: (crypto_pwhash_opslimit_sensitive(), crypto_pwhash_memlimit_sensitive())
             }
         }
+
+        public var opslimit: Int { limits.ops }
+        public var memlimit: Int { limits.mem }
     }
 
+    /// The header line, readable without the passphrase. The limits are there so a passphrase
+    /// change can re-encrypt a key at the cost it had (`tipdesk passphrase`).
     public struct Header: Equatable, Sendable {
         public let keyID: String
         public let kind: String
+        public let opslimit: Int
+        public let memlimit: Int
     }
 
     public static func seal(
         secret: SecureBytes, keyID: String, kind: String, passphrase: SecureBytes, cost: Cost = .moderate
     ) throws -> Data {
+        try seal(secret: secret, keyID: keyID, kind: kind, passphrase: passphrase, opslimit: cost.opslimit, memlimit: cost.memlimit)
+    }
+
+    /// Seals with explicit Argon2id limits, which must be within the bounds a reader accepts
+    /// (§2.3): a file no reader would open must never be written.
+    public static func seal(
+        secret: SecureBytes, keyID: String, kind: String, passphrase: SecureBytes, opslimit ops: Int, memlimit mem: Int
+    ) throws -> Data {
         Sodium.ready()
-        let (ops, mem) = cost.limits
+        guard PassphraseKey.limitsAllowed(opslimit: ops, memlimit: mem) else {
+            throw CryptoError.badKeyFile("the Argon2id limits are out of range")
+        }
         let salt = Random.bytes(crypto_pwhash_saltbytes())
         let header = Data(magic.utf8) + StrictHeader(
             kdf: "argon2id13", key_id: keyID, kind: kind, memlimit: mem, opslimit: ops,
@@ -58,7 +75,7 @@ public enum SecretKeyFile {
     /// Reads the header without the passphrase (to list keys).
     public static func header(_ file: Data) throws -> Header {
         let (_, h, _) = try split(file)
-        return Header(keyID: h.key_id, kind: h.kind)
+        return Header(keyID: h.key_id, kind: h.kind, opslimit: h.opslimit, memlimit: h.memlimit)
     }
 
     public static func open(_ file: Data, passphrase: SecureBytes) throws -> (Header, SecureBytes) {
@@ -67,9 +84,7 @@ public enum SecretKeyFile {
         guard h.kdf == "argon2id13" else { throw CryptoError.badKeyFile("unknown KDF \(h.kdf)") }
         // Bounds keep an edited header from costing 100 GiB of memory or from being trivially
         // weak; a weaker header would also fail the MAC, but only after the work.
-        let minOps = crypto_pwhash_opslimit_interactive(), maxOps = 32
-        let minMem = crypto_pwhash_memlimit_interactive(), maxMem = 4 << 30
-        guard (minOps...maxOps).contains(h.opslimit), (minMem...maxMem).contains(h.memlimit),
+        guard PassphraseKey.limitsAllowed(opslimit: h.opslimit, memlimit: h.memlimit),
             let salt = StrictBase64.decode(h.salt), salt.count == crypto_pwhash_saltbytes()
         else { throw CryptoError.badKeyFile("the key file's parameters are out of range") }
         let nb = crypto_secretbox_noncebytes(), mb = crypto_secretbox_macbytes()
@@ -85,31 +100,11 @@ public enum SecretKeyFile {
             }
         }
         guard rc == 0 else { throw CryptoError.wrongPassphrase }
-        return (Header(keyID: h.key_id, kind: h.kind), secret)
+        return (Header(keyID: h.key_id, kind: h.kind, opslimit: h.opslimit, memlimit: h.memlimit), secret)
     }
 
     private static func boxKey(passphrase: SecureBytes, salt: [UInt8], ops: Int, mem: Int, header: Data) throws -> SecureBytes {
-        let master = SecureBytes(count: 32)
-        let rc = master.withUnsafeMutableBytes { out in
-            passphrase.withUnsafeBytes { pw in
-                crypto_pwhash(
-                    out.bindMemory(to: UInt8.self).baseAddress!, 32,
-                    pw.bindMemory(to: CChar.self).baseAddress!, UInt64(pw.count), salt,
-                    UInt64(ops), mem, crypto_pwhash_alg_argon2id13())
-            }
-        }
-        guard rc == 0 else { throw CryptoError("out_of_memory", "Argon2id could not get the memory it needs") }
-        let key = SecureBytes(count: 32)
-        key.withUnsafeMutableBytes { k in
-            master.withUnsafeBytes { m in
-                header.withUnsafeBytes { h in
-                    _ = crypto_generichash(
-                        k.bindMemory(to: UInt8.self).baseAddress!, 32, h.bindMemory(to: UInt8.self).baseAddress!,
-                        UInt64(h.count), m.bindMemory(to: UInt8.self).baseAddress!, 32)
-                }
-            }
-        }
-        return key
+        try PassphraseKey.derive(passphrase: passphrase, salt: salt, opslimit: ops, memlimit: mem, context: header)
     }
 
     private static func split(_ file: Data) throws -> (Data, StrictHeader, [UInt8]) {

@@ -6,14 +6,17 @@ import TipCrypto
 #endif
 
 /// Where a passphrase comes from: `--passphrase-file`, then `TIPDESK_PASSPHRASE` (scripts and
-/// tests), then a no-echo prompt on the terminal.
+/// tests), then a no-echo prompt on the terminal. `tipdesk passphrase` reads the new one from
+/// `--new-passphrase-file`, then `TIPDESK_NEW_PASSPHRASE`.
 public struct PassphraseSource: Sendable {
     public var file: String?
     public var environment: [String: String]
+    public var variable: String
 
-    public init(file: String?, environment: [String: String]) {
+    public init(file: String?, environment: [String: String], variable: String = "TIPDESK_PASSPHRASE") {
         self.file = file
         self.environment = environment
+        self.variable = variable
     }
 
     public static let minimumLength = 10
@@ -27,7 +30,7 @@ public struct PassphraseSource: Sendable {
             while let last = bytes.last, last == 0x0a || last == 0x0d { bytes.removeLast() }
             return try checked(bytes)
         }
-        if let env = environment["TIPDESK_PASSPHRASE"] {
+        if let env = environment[variable] {
             var bytes = Array(env.utf8)
             defer { zero(&bytes) }
             return try checked(bytes)

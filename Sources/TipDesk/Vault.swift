@@ -5,9 +5,16 @@ import TipStore
 
 /// The reviewer's vault: a 0700 directory on the offline machine.
 ///
-///     VAULT/keys/<key_id>.secret        the intake secret key, Argon2id-encrypted, 0600
+///     VAULT/keys/<key_id>.secret        an intake secret key, Argon2id-encrypted, 0600
 ///     VAULT/keys/<key_id>.public.json   its public key document
+///     VAULT/keys/root.secret, root.public.json     the root key (§2.4), if this vault has one
+///     VAULT/keys/vault.secret, vault.public.json   the vault key shares are sealed to, if made
+///     VAULT/keyring.json                the newest signed keyring (§2.5)
 ///     VAULT/vault.sqlite                imported tips, still sealed
+///     VAULT/state.json                  the day of the last backup (VaultState)
+///
+/// `keys.new` and `keys.old` exist only while the passphrase is changed; `recover()` finishes
+/// or undoes a change a crash interrupted, and runs whenever the vault is opened.
 public struct Vault {
     public let directory: URL
 
@@ -28,6 +35,8 @@ public struct Vault {
     /// Creates the vault and its first intake keypair. Refuses an existing vault: a second
     /// `init` must never replace the key old tips are sealed to.
     public func create(passphrase: SecureBytes, cost: SecretKeyFile.Cost = .moderate) throws -> PublicKeyDocument {
+        // A vault caught between `keys` and `keys.new` has keys: finish that before looking.
+        try recover()
         guard !exists else {
             throw DeskError(
                 "a vault already exists at \(directory.path)",
@@ -55,12 +64,13 @@ public struct Vault {
         }
     }
 
-    /// The public key documents of every intake key in the vault, in key id order. A v1 vault
-    /// has one intake key; rotation (the keys issue) will add an explicit current key.
+    /// The public key documents of every intake key in the vault, in key id order: the files
+    /// named `<key_id>.public.json`, so the root's and the vault key's documents are not
+    /// intake keys.
     public func publicKeys() throws -> [PublicKeyDocument] {
         try requireExists()
         let names = try FileManager.default.contentsOfDirectory(atPath: keysDirectory.path)
-            .filter { $0.hasSuffix(".public.json") && $0 != "root.public.json" }.sorted()
+            .filter { Self.isIntakeKeyFile($0, suffix: ".public.json") }.sorted()
         return try names.map { name in
             let data = try Data(contentsOf: keysDirectory.appendingPathComponent(name))
             do { return try KeyIdentity.verifiedDocument(data) } catch {
@@ -69,8 +79,16 @@ public struct Vault {
         }
     }
 
-    /// Decrypts every secret key with `passphrase`.
-    public func unlock(_ passphrase: SecureBytes) throws -> TipOpener { TipOpener(keys: try intakeKeyPairs(passphrase)) }
+    static func isIntakeKeyFile(_ name: String, suffix: String) -> Bool {
+        name.hasSuffix(suffix) && KeyID(String(name.dropLast(suffix.count))) != nil
+    }
+
+    /// Decrypts every secret key with `passphrase`. Holds the vault's shared lock so that a
+    /// passphrase change does not swap `keys/` between reading the list and the files.
+    public func unlock(_ passphrase: SecureBytes) throws -> TipOpener {
+        try requireExists()
+        return try withLock(exclusive: false) { TipOpener(keys: try intakeKeyPairs(passphrase)) }
+    }
 
     func intakeKeyPairs(_ passphrase: SecureBytes) throws -> [IntakeKeyPair] {
         var pairs = [IntakeKeyPair]()
@@ -95,6 +113,7 @@ public struct Vault {
     }
 
     func requireExists() throws {
+        try recover()
         guard exists else {
             throw DeskError(
                 "no vault at \(directory.path)",
@@ -102,10 +121,11 @@ public struct Vault {
         }
     }
 
-    /// Key files: O_EXCL and 0600 (non-negotiable 2), fsynced.
+    /// Key files: O_EXCL and 0600 (non-negotiable 2), fsynced. Under the shared lock, so a key
+    /// is never written into a `keys/` a passphrase change is about to retire.
     func write(_ data: Data, to url: URL) throws {
         do {
-            try DurableFile.writeNew(data, to: url)
+            try withLock(exclusive: false) { try DurableFile.writeNew(data, to: url) }
         } catch let e as StoreError {
             throw DeskError(e.message)
         }
@@ -116,7 +136,11 @@ extension Vault {
     /// Writes a public document (mode 0644, O_EXCL).
     public func writePublic(_ data: Data, to url: URL) throws {
         do {
-            try DurableFile.writeNew(data, to: url, mode: 0o644)
+            if url.deletingLastPathComponent().standardizedFileURL.path == keysDirectory.standardizedFileURL.path {
+                try withLock(exclusive: false) { try DurableFile.writeNew(data, to: url, mode: 0o644) }
+            } else {
+                try DurableFile.writeNew(data, to: url, mode: 0o644)
+            }
         } catch let e as StoreError {
             throw DeskError(e.message, hints: e.code == "file_exists" ? ["choose another --out, or remove the old file"] : [])
         }

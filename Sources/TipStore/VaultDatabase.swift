@@ -83,6 +83,24 @@ public final class VaultDatabase: Sendable {
         try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT key_id FROM listed_key").compactMap(KeyID.init)) }
     }
 
+    public func tipCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM tip") ?? 0 }
+    }
+
+    /// Writes a consistent copy of the database to `url` (which must not exist) with
+    /// `VACUUM INTO`, for the backup: the live file is in WAL mode, so copying it with its
+    /// `-wal` could catch a checkpoint half done. The copy is compacted (no free pages holding
+    /// deleted rows) and in rollback mode. Returns the number of tips in the copy.
+    public func snapshot(to url: URL) throws -> Int {
+        // VACUUM cannot run inside a transaction, which every GRDB read opens.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [url.path]) }
+        var config = Configuration()
+        config.readonly = true
+        let copy = try DatabaseQueue(path: url.path, configuration: config)
+        defer { try? copy.close() }
+        return try copy.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM tip") ?? 0 }
+    }
+
     public func allTips() throws -> [SealedTip] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, key_id, day, sealed FROM tip ORDER BY day DESC, id").map(Self.tip)

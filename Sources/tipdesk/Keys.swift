@@ -8,7 +8,7 @@ extension Tipdesk {
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage the vault's keys and the signed keyring.",
-            subcommands: [List.self, Export.self, InitRoot.self, Renew.self, Rotate.self, Retire.self])
+            subcommands: [List.self, Export.self, InitRoot.self, Renew.self, Rotate.self, Retire.self, VaultKey.self, Share.self, Receive.self])
     }
 }
 

@@ -10,6 +10,6 @@ struct Tipdesk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tipdesk",
         abstract: "Review sealed tips offline: keys, import, read.",
-        subcommands: [Init.self, Keys.self, Import.self, List.self, Show.self, Seal.self, CheckServer.self]
+        subcommands: [Init.self, Keys.self, Import.self, List.self, Show.self, Seal.self, CheckServer.self, CourierCommand.self, Passphrase.self, Backup.self, Restore.self]
     )
 }

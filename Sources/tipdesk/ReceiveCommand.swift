@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import TipCore
+import TipCrypto
+import TipDesk
+
+extension Tipdesk.Keys {
+    struct Receive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import the intake keys of a share sealed to this vault. Receiving twice adds nothing.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var passphrase: PassphraseOptions
+        @Option(help: "Argon2id cost of the imported key files.") var kdf: SecretKeyFile.Cost = .moderate
+        @Option(help: "Pin the organization's root (root:…) to import the share's keyring, if this vault has no root.")
+        var rootFingerprint: String?
+        @Argument(help: "The key share file.") var share: String
+
+        func run() throws {
+            try reporting {
+                let v = vault.resolved
+                guard let data = FileManager.default.contents(atPath: share) else { throw DeskError("cannot read the key share \(share)") }
+                let r = try KeySharing(vault: v).receive(
+                    data, name: URL(fileURLWithPath: share).lastPathComponent, passphrase: passphrase.read(), cost: kdf,
+                    rootFingerprint: rootFingerprint)
+                out("received \(r.added.count) new intake key\(r.added.count == 1 ? "" : "s") (\(r.alreadyHad.count) already held)")
+                for k in r.added { out("key   \(k)") }
+                switch r.keyring {
+                case .none: break
+                case .imported(let serial): out("keyring serial \(serial) imported")
+                case .notNewer(let serial): note("the shared keyring is not newer than this vault's (serial \(serial)); kept this vault's")
+                case .notPinned(let fp):
+                    note("the shared keyring was not imported: this vault has no root to check it against")
+                    note("hint: if \(fp) is your organization's root, receive again with --root-fingerprint '\(fp)'")
+                case .refused(let why): note("warning: the shared keyring was not imported: \(why)")
+                }
+            }
+        }
+    }
+}
