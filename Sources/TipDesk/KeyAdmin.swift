@@ -24,7 +24,9 @@ public struct KeyAdmin {
     /// orphan every keyring and fingerprint already published.
     public func initRoot(passphrase: SecureBytes, cost: SecretKeyFile.Cost) throws -> RootKeyDocument {
         try vault.requireExists()
-        guard !FileManager.default.fileExists(atPath: rootSecretURL.path) else {
+        // A vault that received a keyring from another reviewer holds the root's public
+        // document but not its secret: it must not make a root of its own either.
+        guard !FileManager.default.fileExists(atPath: rootSecretURL.path), !FileManager.default.fileExists(atPath: rootPublicURL.path) else {
             throw DeskError("this vault already has a root key", hints: ["its fingerprint: tipdesk keys list"])
         }
         let root = SigningKeyPair.generate()
