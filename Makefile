@@ -6,13 +6,13 @@ SHELL := /bin/bash
 # independent sealer, node for the page script's tests, gdb's gcore for the residue test,
 # headless Chromium driven by Selenium for the browser tests).
 RUN_PACKAGES := libsodium-dev libsqlite3-dev pkg-config openssl curl node-tweetnacl
-TEST_PACKAGES := $(RUN_PACKAGES) python3-nacl nodejs gdb chromium chromium-driver python3-selenium tor shellcheck systemd
+TEST_PACKAGES := $(RUN_PACKAGES) python3-nacl nodejs gdb chromium chromium-driver python3-selenium tor shellcheck systemd strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEV := .dev
 DEV_PASSPHRASE := dev-passphrase-not-secret
 BIN := .build/debug
 
-.PHONY: help deps deps-test apt-install build run dev test clean-dev
+.PHONY: help deps deps-test apt-install build run dev test soak clean-dev
 
 help:
 	@echo "make run    install what is missing, build, create dev keys and a cert, serve on https://127.0.0.1:8443"
@@ -72,7 +72,13 @@ test: deps-test
 	swift test --skip-build
 	node --test Tests/js/
 	/usr/bin/python3 Tests/browser/test_browser.py
+	/usr/bin/python3 Tests/resilience/resilience.py --size small
 	bash Deploy/check.sh
+
+# The durability proof at a large size: more kills, more connections (bounded, loopback only).
+soak: deps-test
+	swift build
+	/usr/bin/python3 Tests/resilience/resilience.py --size large
 
 clean-dev:
 	rm -rf $(DEV)

@@ -57,7 +57,9 @@ public struct ServerDependencies: Sendable {
                 throw ConfigError("the keyring is not usable (\(e.code)): \(e.message)")
             }
         }
-        var deps = ServerDependencies(repository: GroupCommitWriter(database: db), keys: keys, logger: logger, pages: pages)
+        let repository = DiskFloorRepository(
+            base: GroupCommitWriter(database: db), directory: config.dataDirectory, minimumFreeBytes: config.minFreeBytes)
+        var deps = ServerDependencies(repository: repository, keys: keys, logger: logger, pages: pages)
         deps.services = services
         deps.admin = db
         if let days = config.retentionDays { deps.services.append(RetentionService(database: db, days: days, logger: logger)) }

@@ -15,6 +15,8 @@ public struct ServerConfig: Sendable {
     public var admin: (host: String, port: Int)?
     /// The hard retention limit in days; nil (the default) keeps tips until acknowledged.
     public var retentionDays: Int?
+    /// The free-space floor of the data directory's file system (SECURITY.md §4.3).
+    public var minFreeBytes: UInt64 = 64 << 20
     public var tlsCertificatePath: String
     public var tlsKeyPath: String
     /// Where the keys come from: the pinned root and the installed (or given) keyring, or,
@@ -50,6 +52,7 @@ public struct ServerConfig: Sendable {
         public static let listen = "listen"
         public static let adminListen = "adminListen"
         public static let retentionDays = "retentionDays"
+        public static let minFreeBytes = "minFreeBytes"
         public static let tlsCert = "tls.cert"
         public static let tlsKey = "tls.key"
         public static let publicKey = "publicKey"
@@ -110,6 +113,10 @@ public struct ServerConfig: Sendable {
             naclScriptPath: r.string(forKey: ConfigKey(Key.naclScript)) ?? PageResources.defaultNaclPath)
         let admin = r.string(forKey: ConfigKey(Key.adminListen)) ?? "127.0.0.1:8444"
         config.admin = admin == "off" ? nil : try parseListen(admin)
+        if let m = r.string(forKey: ConfigKey(Key.minFreeBytes)) ?? r.int(forKey: ConfigKey(Key.minFreeBytes)).map(String.init), !m.isEmpty {
+            guard let n = UInt64(m) else { throw ConfigError("minFreeBytes must be a number of bytes") }
+            config.minFreeBytes = n
+        }
         let retention = r.string(forKey: ConfigKey(Key.retentionDays)) ?? r.int(forKey: ConfigKey(Key.retentionDays)).map(String.init)
         if let r = retention, !r.isEmpty {
             guard let n = Int(r), (1...3650).contains(n) else { throw ConfigError("retentionDays must be from 1 to 3650") }

@@ -76,6 +76,8 @@ struct TipController<Context: RequestContext> {
         let tip = SealedTip(id: Random.tipID(), keyID: submission.keyID, day: .today, sealed: submission.sealed)
         do {
             try await repository.store(tip)
+        } catch let e as StoreError where e.code == "storage_full" {
+            throw APIError(.serviceUnavailable, "storage_full", "the server cannot take tips right now; please try again later")
         } catch {
             // Not tied to who sent it: the error type only, so operators see a failing disk.
             logger.error("storing a tip failed", metadata: ["error.type": "\(type(of: error))"])
