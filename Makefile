@@ -12,7 +12,7 @@ DEV := .dev
 DEV_PASSPHRASE := dev-passphrase-not-secret
 BIN := .build/debug
 
-.PHONY: help deps deps-test apt-install build run dev test soak clean-dev
+.PHONY: help deps deps-test apt-install build run dev test soak test-tls clean-dev
 
 help:
 	@echo "make run    install what is missing, build, create dev keys and a cert, serve on https://127.0.0.1:8443"
@@ -47,9 +47,7 @@ dev: build
 	  $(BIN)/tipdesk keys renew --vault $(DEV)/vault --scripts $(DEV)/hashes.json --out $(DEV)/keyring.json 2>/dev/null && \
 	  $(BIN)/tipdesk keys export --vault $(DEV)/vault --root --out $(DEV)/root.json 2>/dev/null; fi
 	@if [ ! -f $(DEV)/cert.pem ]; then \
-	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
-	    -keyout $(DEV)/key.pem -out $(DEV)/cert.pem -subj /CN=localhost \
-	    -addext subjectAltName=IP:127.0.0.1,DNS:localhost 2>/dev/null && chmod 600 $(DEV)/key.pem; fi
+	  $(BIN)/tipgate cert --cert $(DEV)/cert.pem --key $(DEV)/key.pem --name localhost --name 127.0.0.1 2>/dev/null; fi
 
 run: dev
 	@echo
@@ -74,6 +72,12 @@ test: deps-test
 	/usr/bin/python3 Tests/browser/test_browser.py
 	/usr/bin/python3 Tests/resilience/resilience.py --size small
 	bash Deploy/check.sh
+
+# testssl.sh (Debian) against a live server on loopback: protocols, ciphers, HSTS.
+test-tls: deps-test
+	@command -v testssl >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=testssl.sh
+	swift build
+	bash Tests/tls/test-tls.sh
 
 # The durability proof at a large size: more kills, more connections (bounded, loopback only).
 soak: deps-test

@@ -6,6 +6,6 @@ struct Tipgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tipgate",
         abstract: "Anonymous tip intake: stores sealed tips, never holds a decryption key.",
-        subcommands: [Serve.self, Export.self, Keys.self, Status.self, PageHashes.self, Reviewers.self, Purge.self]
+        subcommands: [Serve.self, Export.self, Keys.self, Status.self, PageHashes.self, Reviewers.self, Purge.self, Cert.self]
     )
 }
