@@ -232,9 +232,8 @@ Next steps (in full: $DOC_DIR/README.md; the keys: Keys/README.md):
     Back up hs_ed25519_secret_key of both directories: they *are* the addresses.
  2. TLS certificate. Onion-only, self-signed (Tor Browser will warn witnesses about it;
     Deploy/README.md says how to get a CA certificate for a .onion):
-      h=\$(cat $ONION_PUBLIC/hostname); openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \\
-        -nodes -days 825 -subj "/CN=\$h" -addext "subjectAltName=DNS:\$h" \\
-        -keyout $TLS_DIR/key.pem -out $TLS_DIR/cert.pem
+      tipgate cert --name \$(cat $ONION_PUBLIC/hostname) --name \$(cat $ONION_ADMIN/hostname) \\
+        --cert $TLS_DIR/cert.pem --key $TLS_DIR/key.pem
       chgrp $USER_NAME $TLS_DIR/*.pem && chmod 0640 $TLS_DIR/*.pem
     Or put your own certificate chain at $TLS_DIR/cert.pem and its key at
     $TLS_DIR/key.pem (root:$USER_NAME, mode 0640).
