@@ -239,46 +239,79 @@ public enum VaultArchive {
     }
 }
 
-/// `VAULT/state.json`: what the vault knows about itself that is not a key or a tip.
+/// `VAULT/state.json`: what the vault knows about itself that is not a key or a tip
+/// (SECURITY.md §10.5).
 ///
-///     {"backup_tips":N,"last_backup":"YYYY-MM-DD","v":1}
+///     {"audit_head":"<64 hex>","audit_seq":N,"backup_imports":N,"backup_tips":N,"last_backup":"YYYY-MM-DD","v":1}
 ///
-/// `last_backup` is the UTC day of the newest backup and `backup_tips` the number of tips it
-/// holds, so a later check can tell whether tips were imported after it even on the same day.
+/// `last_backup` is the UTC day of the newest backup, `backup_tips` the number of tips it holds
+/// and `backup_imports` the vault's import counter in it, so an ack can tell whether tips were
+/// imported after it even on the same day. `audit_seq` and `audit_head` are the audit log's
+/// last entry and its MAC at the newest backup or ack (the anchor a truncated log is checked
+/// against). Every member but `v` is optional: `last_backup` and `backup_tips` come together,
+/// as do `audit_seq` and `audit_head`; a file written before the vault format of §10 has only
+/// `last_backup` and `backup_tips`.
 public struct VaultState: Equatable, Sendable {
     public static let version = 1
-    public var lastBackup: Day
+    public var lastBackup: Day?
     public var backupTips: Int
+    public var backupImports: Int?
+    public var auditSeq: Int64?
+    public var auditHead: String?
 
-    public init(lastBackup: Day, backupTips: Int) {
+    public init(lastBackup: Day?, backupTips: Int, backupImports: Int? = nil, auditSeq: Int64? = nil, auditHead: String? = nil) {
         self.lastBackup = lastBackup
         self.backupTips = backupTips
+        self.backupImports = backupImports
+        self.auditSeq = auditSeq
+        self.auditHead = auditHead
     }
 
     public func encoded() -> Data {
-        StrictJSON.encode(Wire(v: Self.version, last_backup: lastBackup.text, backup_tips: backupTips)) + Data([0x0a])
+        StrictJSON.encode(
+            Wire(
+                v: Self.version, last_backup: lastBackup?.text, backup_tips: lastBackup == nil ? nil : backupTips,
+                backup_imports: lastBackup == nil ? nil : backupImports, audit_seq: auditHead == nil ? nil : auditSeq, audit_head: auditHead))
+            + Data([0x0a])
     }
 
     public static func decode(_ data: Data) throws -> VaultState {
+        let bad = FormatError("bad_state", "state.json is damaged")
         let w: Wire
-        do { w = try StrictJSON.decode(Wire.self, from: data) } catch { throw FormatError("bad_state", "state.json is damaged") }
-        guard w.v == version, let day = Day(w.last_backup), w.backup_tips >= 0 else { throw FormatError("bad_state", "state.json is damaged") }
-        return VaultState(lastBackup: day, backupTips: w.backup_tips)
+        do { w = try StrictJSON.decode(Wire.self, from: data) } catch { throw bad }
+        guard w.v == version, (w.last_backup == nil) == (w.backup_tips == nil), (w.audit_seq == nil) == (w.audit_head == nil) else { throw bad }
+        let day = try w.last_backup.map { s -> Day in
+            guard let d = Day(s) else { throw bad }
+            return d
+        }
+        guard (w.backup_tips ?? 0) >= 0, (w.backup_imports ?? 0) >= 0, (w.audit_seq ?? 1) >= 1,
+            w.audit_head.map({ Hex.isLowercaseHex($0, length: 64) }) ?? true
+        else { throw bad }
+        return VaultState(lastBackup: day, backupTips: w.backup_tips ?? 0, backupImports: w.backup_imports, auditSeq: w.audit_seq, auditHead: w.audit_head)
     }
 
     struct Wire: Codable {
         var v: Int
-        var last_backup: String
-        var backup_tips: Int
+        var last_backup: String?
+        var backup_tips: Int?
+        var backup_imports: Int?
+        var audit_seq: Int64?
+        var audit_head: String?
 
-        init(v: Int, last_backup: String, backup_tips: Int) { (self.v, self.last_backup, self.backup_tips) = (v, last_backup, backup_tips) }
+        init(v: Int, last_backup: String?, backup_tips: Int?, backup_imports: Int?, audit_seq: Int64?, audit_head: String?) {
+            (self.v, self.last_backup, self.backup_tips, self.backup_imports, self.audit_seq, self.audit_head) =
+                (v, last_backup, backup_tips, backup_imports, audit_seq, audit_head)
+        }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: AnyKey.self)
-            try c.rejectUnknown(allowed: ["v", "last_backup", "backup_tips"])
+            try c.rejectUnknown(allowed: ["v", "last_backup", "backup_tips", "backup_imports", "audit_seq", "audit_head"])
             v = try c.require(Int.self, "v")
-            last_backup = try c.require(String.self, "last_backup")
-            backup_tips = try c.require(Int.self, "backup_tips")
+            last_backup = try c.decodeIfPresent(String.self, forKey: AnyKey(stringValue: "last_backup"))
+            backup_tips = try c.decodeIfPresent(Int.self, forKey: AnyKey(stringValue: "backup_tips"))
+            backup_imports = try c.decodeIfPresent(Int.self, forKey: AnyKey(stringValue: "backup_imports"))
+            audit_seq = try c.decodeIfPresent(Int64.self, forKey: AnyKey(stringValue: "audit_seq"))
+            audit_head = try c.decodeIfPresent(String.self, forKey: AnyKey(stringValue: "audit_head"))
         }
     }
 }

@@ -22,10 +22,14 @@ import TipStore
 ///   each on disk) tagged MESSAGE, the last one (1 byte to 64 KiB) tagged FINAL. A reader
 ///   refuses a stream that ends without FINAL (truncated), has bytes after it, or has a chunk
 ///   that does not authenticate; it writes nothing until the whole file has verified.
-/// - The archive holds every file of `keys/`, `keyring.json` if present, a `VACUUM INTO`
-///   snapshot of `vault.sqlite`, and the `state.json` the backup records. The key files stay
+/// - The archive holds every file of `keys/` (the data key of §10.1 among them),
+///   `keyring.json`, `taxonomy.json` and `rules.json` if present, a `VACUUM INTO` snapshot of
+///   `vault.sqlite`, and the `state.json` the backup records. The key files stay
 ///   Argon2id-encrypted inside; the encryption of the whole hides the tip metadata (ids, days,
 ///   counts) and makes any change to the backup detectable.
+/// - Before the snapshot a `backup` entry is appended to the audit log, so the backup holds its
+///   own entry; its state.json records the log's head in the snapshot (the anchor of §10.3) and
+///   the import counter in it (the ack's check, §10.4).
 ///
 /// A backup opens with the passphrase the vault had when it was made: after `tipdesk
 /// passphrase`, older backups still open with the old one.
@@ -48,12 +52,15 @@ public struct VaultBackup {
     @discardableResult
     public func backup(to url: URL, passphrase: SecureBytes, cost: SecretKeyFile.Cost, today: Day = .today) throws -> Report {
         _ = try vault.unlock(passphrase)
+        let session = try Desk(vault: vault, today: today).session(passphrase)
+        let held = try session.db.tipCount()
+        _ = try session.db.write { w in try AuditLog.append(.backup, ["tips": .int(held)], day: today, key: session.dataKey, in: w) }
         let (entries, state) = try vault.withLock(exclusive: false) { try collect(today: today) }
         let file = try Self.seal(VaultArchive.encode(entries), passphrase: passphrase, cost: cost)
         do { try DurableFile.writeNew(file, to: url) } catch let e as StoreError {
             throw DeskError(e.message, hints: e.code == "file_exists" ? ["choose another --out; a backup never replaces a file"] : [])
         }
-        try vault.recordBackup(state)
+        try vault.recordState(state, what: "the backup was written, but recording it failed")
         return Report(files: entries.count, tips: state.backupTips, bytes: file.count)
     }
 
@@ -67,20 +74,22 @@ public struct VaultBackup {
             else { throw DeskError("cannot back up keys/\(name): not a key file", hints: ["move it out of the vault's keys directory"]) }
             entries.append(.init(path: path, data: data))
         }
-        if let keyring = fm.contents(atPath: vault.directory.appendingPathComponent("keyring.json").path) {
-            entries.append(.init(path: "keyring.json", data: keyring))
+        for name in Self.optionalFiles {
+            if let data = fm.contents(atPath: vault.directory.appendingPathComponent(name).path) { entries.append(.init(path: name, data: data)) }
         }
         // A snapshot beside the live database, in the 0700 vault directory; it holds only what
         // vault.sqlite holds (sealed tips) and is removed at once.
         let snap = vault.directory.appendingPathComponent(".backup-\(Random.hex128()).sqlite")
         defer { try? fm.removeItem(at: snap) }
-        let tips: Int
-        do { tips = try vault.database().snapshot(to: snap) } catch let e as DeskError { throw e } catch {
+        let copy: VaultDatabase.Snapshot
+        do { copy = try vault.database().snapshot(to: snap) } catch let e as DeskError { throw e } catch {
             throw DeskError("cannot take a snapshot of the vault database", hints: ["is the disk full?"])
         }
         guard let db = fm.contents(atPath: snap.path) else { throw DeskError("cannot read the database snapshot") }
         entries.append(.init(path: VaultDatabase.fileName, data: db))
-        let state = VaultState(lastBackup: today, backupTips: tips)
+        let state = VaultState(
+            lastBackup: today, backupTips: copy.tips, backupImports: copy.imports, auditSeq: copy.auditHead == nil ? nil : copy.auditSeq,
+            auditHead: copy.auditHead.map(Hex.encode))
         entries.append(.init(path: Vault.stateFileName, data: state.encoded()))
         return (entries, state)
     }
@@ -186,9 +195,12 @@ public struct VaultBackup {
         return Report(files: entries.count, tips: tips, bytes: file.count)
     }
 
+    /// Files at the top of a vault that a backup carries when they exist.
+    static let optionalFiles = ["keyring.json", "taxonomy.json", "rules.json"]
+
     /// The paths a vault may hold, and the files it must.
     private static func check(_ entries: [VaultArchive.Entry], name: String) throws {
-        let top: Set = ["keyring.json", VaultDatabase.fileName, Vault.stateFileName]
+        let top = Set(optionalFiles + [VaultDatabase.fileName, Vault.stateFileName])
         for e in entries {
             let parts = e.path.split(separator: "/")
             guard top.contains(e.path) || (parts.count == 2 && parts[0] == "keys") else {
@@ -211,9 +223,9 @@ extension Vault {
         do { return try VaultState.decode(data) } catch let e as FormatError { throw DeskError("the vault's \(Self.stateFileName) is damaged: \(e.message)") }
     }
 
-    func recordBackup(_ state: VaultState) throws {
+    func recordState(_ state: VaultState, what: String = "cannot record the vault's state") throws {
         do { try DurableFile.replace(state.encoded(), at: directory.appendingPathComponent(Self.stateFileName)) } catch let e as StoreError {
-            throw DeskError("the backup was written, but recording it failed: \(e.message)")
+            throw DeskError("\(what): \(e.message)")
         }
     }
 }

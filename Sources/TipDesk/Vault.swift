@@ -9,9 +9,11 @@ import TipStore
 ///     VAULT/keys/<key_id>.public.json   its public key document
 ///     VAULT/keys/root.secret, root.public.json     the root key (§2.4), if this vault has one
 ///     VAULT/keys/vault.secret, vault.public.json   the vault key shares are sealed to, if made
+///     VAULT/keys/data.secret            the data key tips and the audit log are encrypted under (§10.1)
 ///     VAULT/keyring.json                the newest signed keyring (§2.5)
-///     VAULT/vault.sqlite                imported tips, still sealed
-///     VAULT/state.json                  the day of the last backup (VaultState)
+///     VAULT/vault.sqlite                imported tips, re-encrypted (§10.2), and the audit log (§10.3)
+///     VAULT/state.json                  the last backup and the audit anchor (VaultState, §10.5)
+///     VAULT/taxonomy.json, rules.json   the reviewer's categories and triage rules, if edited
 ///
 /// `keys.new` and `keys.old` exist only while the passphrase is changed; `recover()` finishes
 /// or undoes a change a crash interrupted, and runs whenever the vault is opened.
@@ -51,7 +53,9 @@ public struct Vault {
             secret: pair.secretKey, keyID: doc.keyID.hex, kind: "x25519", passphrase: passphrase, cost: cost)
         try write(sealed, to: keysDirectory.appendingPathComponent("\(doc.keyID.hex).secret"))
         try write(doc.encoded(), to: keysDirectory.appendingPathComponent("\(doc.keyID.hex).public.json"))
-        _ = try database()
+        // The data key of §10.1, at the intake key's cost; its id goes into the new database.
+        let dataKey = try makeDataKey(passphrase, opslimit: cost.opslimit, memlimit: cost.memlimit)
+        try database().write { w in try w.setMeta(VaultDatabase.dataKeyIDKey, dataKey.keyID) }
         return doc
     }
 
@@ -143,6 +147,15 @@ extension Vault {
             }
         } catch let e as StoreError {
             throw DeskError(e.message, hints: e.code == "file_exists" ? ["choose another --out, or remove the old file"] : [])
+        }
+    }
+}
+
+extension Vault {
+    /// Writes a reviewer's file into the vault (O_EXCL, 0600): the taxonomy or rules to edit.
+    public func writePrivate(_ data: Data, to url: URL) throws {
+        do { try DurableFile.writeNew(data, to: url) } catch let e as StoreError {
+            throw DeskError(e.message, hints: e.code == "file_exists" ? ["edit the existing file instead"] : [])
         }
     }
 }

@@ -7,15 +7,28 @@ import TipDesk
 extension Tipdesk {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a bundle written by tipgate export. Importing twice adds nothing.")
+            abstract: "Import a bundle written by tipgate export. Importing twice adds nothing.",
+            discussion: """
+                Each new tip is opened once and kept encrypted under the vault's data key with its
+                triage (SECURITY.md §10). A tip that does not open (its key is not in this vault yet)
+                stays sealed and is tried again on the next import, or with: tipdesk reopen.
+                """)
 
         @OptionGroup var vault: VaultOptions
+        @OptionGroup var passphrase: PassphraseOptions
         @Argument(help: "The bundle file.") var bundle: String
+
+        /// More suggestions than this are counted, not listed: `tipdesk list` shows the rest.
+        static let shownSuggestions = 20
 
         func run() throws {
             try reporting {
-                let r = try Desk(vault: vault.resolved).importBundle(at: URL(fileURLWithPath: bundle))
+                let r = try Desk(vault: vault.resolved).importBundle(at: URL(fileURLWithPath: bundle), passphrase: passphrase.read())
                 out("imported \(r.added) new tip\(r.added == 1 ? "" : "s") (\(r.alreadyHad) already held) from server \(r.instance)")
+                if !r.unopened.isEmpty {
+                    note("warning: \(r.unopened.count) new tip\(r.unopened.count == 1 ? "" : "s") did not open and stay sealed; see them with: tipdesk list")
+                }
+                if r.reopened > 0 { out("opened \(r.reopened) tip\(r.reopened == 1 ? "" : "s") held sealed from earlier imports") }
                 for id in r.conflicts {
                     note("warning: tip \(id) is already in the vault with different bytes; kept the one held")
                 }
@@ -26,7 +39,24 @@ extension Tipdesk {
                 for k in r.unknownKeys where !r.unlistedKeys.contains(k) {
                     note("warning: some tips are sealed to key \(k), which this vault does not hold")
                 }
+                printSuggestions(r.suggestions)
             }
         }
+    }
+}
+
+/// Suggestions after an import or reopen: shown, never applied (the reviewer decides).
+func printSuggestions(_ suggestions: [SuggestedTriage]) {
+    guard !suggestions.isEmpty else { return }
+    out("suggested triage (not applied; accept with: tipdesk triage ID --accept-suggestions):")
+    let sorted = suggestions.sorted { a, b in
+        let ua = (a.suggestion.urgency ?? .low).rank, ub = (b.suggestion.urgency ?? .low).rank
+        return ua != ub ? ua < ub : a.id < b.id
+    }
+    for s in sorted.prefix(Tipdesk.Import.shownSuggestions) {
+        out("  \(s.id.hex.prefix(12))  \(describe(s.suggestion) ?? "-")")
+    }
+    if sorted.count > Tipdesk.Import.shownSuggestions {
+        out("  … and \(sorted.count - Tipdesk.Import.shownSuggestions) more; tipdesk show ID shows each tip's suggestion")
     }
 }

@@ -48,3 +48,55 @@ func out(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 func note(_ s: String) { FileHandle.standardError.write(Data(("tipdesk: " + s + "\n").utf8)) }
 
 extension SecretKeyFile.Cost: ExpressibleByArgument {}
+
+extension TriageStatus: ExpressibleByArgument {}
+extension Urgency: ExpressibleByArgument {}
+extension Day: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+/// The filters shared by `list` and `search` (`TipFilter`).
+struct FilterOptions: ParsableArguments {
+    @Option(help: "Only tips with this status: new, reviewing, forwarded, closed, spam (repeatable: any of them).")
+    var status: [TriageStatus] = []
+    @Option(help: "Only tips in this category id (repeatable: any of them).") var category: [String] = []
+    @Option(help: "Only tips with this urgency: critical, high, normal, low (repeatable: any of them).") var urgency: [Urgency] = []
+    @Option(help: "Only tips with this tag (repeatable: all of them).") var tag: [String] = []
+    @Option(help: "Only tips received on or after this UTC day (YYYY-MM-DD).") var since: Day?
+    @Option(help: "Only tips received on or before this UTC day (YYYY-MM-DD).") var until: Day?
+
+    var filter: TipFilter {
+        var f = TipFilter()
+        f.statuses = Set(status)
+        f.categories = Set(category)
+        f.urgencies = Set(urgency)
+        f.tags = tag
+        f.since = since
+        f.until = until
+        return f
+    }
+}
+
+/// One line of `list` and `search`: short id, day, urgency, status, category, language, acked,
+/// and a preview of the body. Everything from a tip is sanitized (SECURITY.md §3.6).
+func tipLine(_ t: OpenedTip) -> String {
+    func col(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+    let head = "\(t.id.hex.prefix(12))  \(t.day)"
+    switch t.result {
+    case .success(let doc):
+        let tr = t.triage ?? .untouched
+        return "\(head)  \(col(tr.urgency?.rawValue ?? "-", 8))  \(col(tr.status.rawValue, 9))  \(col(tr.category ?? "-", 21))  "
+            + "\(col(TerminalText.sanitize(doc.lang ?? "-", multiline: false), 5))  \(t.acked ? "acked  " : "       ")\(TerminalText.preview(doc.body))"
+    case .failure(let e):
+        return "\(head)  \(col("-", 8))  \(col("sealed", 9))  \(col("-", 21))  -      \(t.acked ? "acked  " : "       ")[\(TerminalText.sanitize(e.message, multiline: false))]"
+    }
+}
+
+/// "urgency critical, category child_at_risk (rules a, b)", or nil when the rules suggest nothing.
+func describe(_ s: Rules.Suggestion) -> String? {
+    var parts = [String]()
+    if let u = s.urgency { parts.append("urgency \(u.rawValue)") }
+    if let c = s.category { parts.append("category \(c)") }
+    guard !parts.isEmpty else { return nil }
+    return parts.joined(separator: ", ") + " (rules: \(s.matched.joined(separator: ", ")))"
+}

@@ -6,31 +6,59 @@ import TipDesk
 
 extension Tipdesk {
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Decrypt and show one tip.")
+        static let configuration = CommandConfiguration(
+            abstract: "Decrypt and show one tip, its triage and what the rules suggest.",
+            discussion: """
+                Nothing is written to disk unless --out is given: then the tip is exported as JSON to
+                a new file (mode 0600, never replacing one), and the export is recorded in the audit
+                log. That file is plaintext: keep it on this offline machine and delete it when done.
+                """)
 
         @OptionGroup var vault: VaultOptions
         @OptionGroup var passphrase: PassphraseOptions
         @Flag(help: "Print JSON instead of text.") var json = false
+        @Option(name: .customLong("out"), help: "Export the tip as JSON to this new file (plaintext on disk).") var outFile: String?
         @Argument(help: "The tip id, or at least 6 of its first hex digits.") var id: String
 
         func run() throws {
             try reporting {
-                let v = vault.resolved
-                let desk = Desk(vault: v)
-                let tip = try desk.find(id)
-                guard let t = desk.open([tip], with: try v.unlock(passphrase.read())).first else { return }
+                let desk = Desk(vault: vault.resolved)
+                let id = try desk.find(id)
+                let session = try desk.session(passphrase.read())
+                let rules = try desk.suggester()
+                if let outFile {
+                    let doc = try session.tip(id).result.get()
+                    try session.export(id, to: URL(fileURLWithPath: outFile), suggestion: rules.suggest(doc))
+                    note("exported tip \(id) to \(outFile): it is plaintext; delete it when done")
+                    return
+                }
+                let t = try session.show(id)
+                let suggestion = t.document.map(rules.suggest)
                 if json {
-                    out(TipJSON.encode([t]))
+                    out(TipJSON.encode([t], suggestions: suggestion.flatMap { describe($0) == nil ? nil : [id: $0] } ?? [:]))
                     return
                 }
                 let doc = try t.result.get()
-                out("id:    \(t.id)")
-                out("day:   \(t.day)")
-                out("key:   \(t.keyID)")
-                out("lang:  \(TerminalText.sanitize(doc.lang ?? "-", multiline: false))")
+                let tr = t.triage ?? .untouched
+                out("id:       \(t.id)")
+                out("day:      \(t.day)")
+                out("key:      \(t.keyID)")
+                out("server:   \(t.instance)")
+                out("lang:     \(TerminalText.sanitize(doc.lang ?? "-", multiline: false))")
                 for k in doc.fields.keys.sorted() {
-                    out("field: \(TerminalText.sanitize(k, multiline: false)): \(TerminalText.sanitize(doc.fields[k]!, multiline: false))")
+                    out("field:    \(TerminalText.sanitize(k, multiline: false)): \(TerminalText.sanitize(doc.fields[k]!, multiline: false))")
                 }
+                out("status:   \(tr.status.rawValue)\(t.acked ? " (acknowledged to the server)" : "")")
+                out("urgency:  \(tr.urgency?.rawValue ?? "-")")
+                out("category: \(tr.category ?? "-")")
+                out("tags:     \(tr.tags.isEmpty ? "-" : tr.tags.map { TerminalText.sanitize($0, multiline: false) }.joined(separator: ", "))")
+                out("assigned: \(TerminalText.sanitize(tr.assignee ?? "-", multiline: false))")
+                if let s = suggestion, s.category.map({ $0 != tr.category }) ?? false || s.urgency.map({ $0 != tr.urgency }) ?? false,
+                    let text = describe(s)
+                {
+                    out("suggested: \(text); accept with: tipdesk triage \(t.id.hex.prefix(12)) --accept-suggestions")
+                }
+                for n in tr.notes { out("note \(n.day): \(TerminalText.sanitize(n.text))") }
                 out("")
                 out(TerminalText.sanitize(doc.body))
             }

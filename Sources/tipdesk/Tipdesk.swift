@@ -9,7 +9,11 @@ import TipDesk
 struct Tipdesk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tipdesk",
-        abstract: "Review sealed tips offline: keys, import, read.",
-        subcommands: [Init.self, Keys.self, Import.self, List.self, Show.self, Seal.self, CheckServer.self, CourierCommand.self, Passphrase.self, Backup.self, Restore.self]
+        abstract: "Review sealed tips offline: keys, import, read, triage, acknowledge.",
+        subcommands: [
+            Init.self, Keys.self, Import.self, Reopen.self, List.self, Show.self, Search.self, RelatedCommand.self, TriageCommand.self,
+            Categories.self, Ack.self, Audit.self, Seal.self, CheckServer.self, CourierCommand.self, Passphrase.self, Backup.self,
+            Restore.self,
+        ]
     )
 }

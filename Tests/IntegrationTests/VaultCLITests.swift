@@ -40,7 +40,7 @@ import Testing
 
         let changed = try desk(["passphrase"], env: ["TIPDESK_NEW_PASSPHRASE": "second passphrase"])
         #expect(changed.status == 0, "\(changed.stderr)")
-        #expect(changed.stdout.contains("re-encrypted 2 secret keys"), "\(changed.stdout)")
+        #expect(changed.stdout.contains("re-encrypted 3 secret keys"), "\(changed.stdout)")  // with the data key (§10.1)
         let old = try desk(["list"])
         #expect(old.status == 1 && old.stderr.contains("wrong passphrase"))
         desk.passphrase = "second passphrase"

@@ -62,21 +62,21 @@ struct DeskFixture {
         let bodies = ["first tip", "второй", "uchinchi xabar"]
         try await f.store(bodies, in: db, to: key)
         let b1 = try f.export(db)
-        let r1 = try f.desk.importBundle(at: b1)
+        let r1 = try f.desk.importBundle(at: b1, passphrase: f.passphrase)
         #expect(r1.added == 3 && r1.alreadyHad == 0 && r1.unknownKeys.isEmpty)
         #expect(r1.instance == (try db.instanceID()))
-        let r2 = try f.desk.importBundle(at: b1)
+        let r2 = try f.desk.importBundle(at: b1, passphrase: f.passphrase)
         #expect(r2.added == 0 && r2.alreadyHad == 3)
-        let opened = f.desk.open(try f.desk.allTips(), with: try f.vault.unlock(f.passphrase))
+        let opened = try f.desk.session(f.passphrase).tips()
         #expect(Set(opened.map { try! $0.result.get().body }) == Set(bodies))
         // Exported tips are marked: the next export is empty, --all brings them back, and the
         // server still holds them all (deletion is for acknowledged tips only).
         #expect(try db.counts().total == 3)
         #expect(try db.counts().unexported == 0)
         let b2 = try f.export(db)
-        #expect(try f.desk.importBundle(at: b2).added == 0)
+        #expect(try f.desk.importBundle(at: b2, passphrase: f.passphrase).added == 0)
         let b3 = try f.export(db, all: true)
-        #expect(try f.desk.importBundle(at: b3).alreadyHad == 3)
+        #expect(try f.desk.importBundle(at: b3, passphrase: f.passphrase).alreadyHad == 3)
     }
 
     @Test func damagedBundlesAreRefusedWhole() async throws {
@@ -97,9 +97,9 @@ struct DeskFixture {
             let url = f.root.appendingPathComponent("damaged")
             try? FileManager.default.removeItem(at: url)
             try data.write(to: url)
-            #expect(throws: DeskError.self, "\(what)") { try f.desk.importBundle(at: url) }
+            #expect(throws: DeskError.self, "\(what)") { try f.desk.importBundle(at: url, passphrase: f.passphrase) }
         }
-        #expect(try f.desk.allTips().isEmpty)
+        #expect(try f.vault.database().tipCount() == 0)
     }
 
     // Bundles re-signed with a valid checksum but breaking a rule of SECURITY.md §5 are
@@ -133,9 +133,9 @@ struct DeskFixture {
         for (what, data) in bad {
             let url = f.root.appendingPathComponent("bad-\(Random.hex128().prefix(6))")
             try data.write(to: url)
-            #expect(throws: DeskError.self, "\(what)") { try f.desk.importBundle(at: url) }
+            #expect(throws: DeskError.self, "\(what)") { try f.desk.importBundle(at: url, passphrase: f.passphrase) }
         }
-        #expect(try f.desk.allTips().isEmpty)
+        #expect(try f.vault.database().tipCount() == 0)
     }
 
     // SECURITY.md §4.2: the intake table has no rowid, so the file does not record arrival
@@ -161,8 +161,8 @@ struct DeskFixture {
         let tip = SealedTip(id: Random.tipID(), keyID: s.keyID, day: .today, sealed: sealed)
         let url = f.root.appendingPathComponent("tampered.tipgate")
         try ExportBundle.encode(instance: Random.hex128(), created: .today, tips: [tip]) { BLAKE2b.hash($0) }.write(to: url)
-        #expect(try f.desk.importBundle(at: url).added == 1)
-        let opened = f.desk.open(try f.desk.allTips(), with: try f.vault.unlock(f.passphrase))
+        #expect(try f.desk.importBundle(at: url, passphrase: f.passphrase).added == 1)
+        let opened = try f.desk.session(f.passphrase).tips()
         #expect(throws: DeskError("this tip could not be decrypted: it was altered or damaged")) { try opened[0].result.get() }
     }
 
@@ -172,7 +172,7 @@ struct DeskFixture {
         let db = try f.intake()
         let other = IntakeKeyPair.generate()
         try await f.store(["x"], in: db, to: other.document)
-        let r = try f.desk.importBundle(at: try f.export(db))
+        let r = try f.desk.importBundle(at: try f.export(db), passphrase: f.passphrase)
         #expect(r.unknownKeys == [other.keyID])
     }
 }

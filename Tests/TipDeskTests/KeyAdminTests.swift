@@ -33,9 +33,9 @@ import Testing
         let db = try f.intake()
         try await f.store(["to the old key"], in: db, to: oldKey)
         try await f.store(["to the new key"], in: db, to: newKey)
-        let r = try f.desk.importBundle(at: try f.export(db))
+        let r = try f.desk.importBundle(at: try f.export(db), passphrase: f.passphrase)
         #expect(r.added == 2 && r.unknownKeys.isEmpty && r.unlistedKeys.isEmpty)
-        let opened = f.desk.open(try f.desk.allTips(), with: try f.vault.unlock(f.passphrase))
+        let opened = try f.desk.session(f.passphrase).tips()
         #expect(Set(opened.compactMap { try? $0.result.get().body }) == ["to the old key", "to the new key"])
         // The keyring the vault keeps is the newest, verified against its own root.
         #expect(try admin.latest()?.1.serial == 2)
@@ -72,7 +72,7 @@ import Testing
         let db = try f.intake()
         try await f.store(["good"], in: db, to: KeyIdentity.document(for: p.intakeKeys[0].publicKey))
         try await f.store(["to a key the server made up"], in: db, to: planted.document)
-        let r = try f.desk.importBundle(at: try f.export(db))
+        let r = try f.desk.importBundle(at: try f.export(db), passphrase: f.passphrase)
         #expect(r.unlistedKeys == [planted.keyID])
     }
 }

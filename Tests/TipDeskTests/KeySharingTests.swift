@@ -45,7 +45,7 @@ import Testing
 
         // The second vault imports the same bundle and opens every tip with its own passphrase.
         let db = try f.intake()
-        #expect(try g.desk.importBundle(at: try f.export(db, all: true)).added == bodies.count)
+        #expect(try g.desk.importBundle(at: try f.export(db, all: true), passphrase: pw).added == bodies.count)
         #expect(try g.openAll(pw) == bodies.sorted())
 
         // Receiving again adds nothing.

@@ -20,15 +20,14 @@ extension DeskFixture {
         let db = try intake()
         try await store(Array(bodies.dropLast()), in: db, to: first)
         try await store([bodies.last!], in: db, to: second)
-        #expect(try desk.importBundle(at: try export(db)).added == bodies.count)
+        #expect(try desk.importBundle(at: try export(db), passphrase: passphrase).added == bodies.count)
         return [first, second]
     }
 
     /// The bodies of every tip, opened with `passphrase` (a failure to open any is a throw).
     func openAll(_ passphrase: SecureBytes, in vault: Vault? = nil) throws -> [String] {
         let v = vault ?? self.vault
-        let d = Desk(vault: v)
-        return try d.open(try d.allTips(), with: try v.unlock(passphrase)).map { try $0.result.get().body }.sorted()
+        return try Desk(vault: v).session(passphrase).tips().map { try $0.result.get().body }.sorted()
     }
 
     /// Every file under the vault's `keys*` directories, name → bytes.
@@ -53,9 +52,10 @@ extension DeskFixture {
         _ = try await f.populated(bodies)
         let before = try f.keyFiles()
         let headers = try before.filter { $0.key.hasSuffix(".secret") }.mapValues { try SecretKeyFile.header($0) }
-        #expect(headers.count == 4)  // two intake keys, the root, the vault key
+        #expect(headers.count == 5)  // two intake keys, the root, the vault key, the data key (§10.1)
+        #expect(headers["keys/data.secret"]?.kind == "vault-data")
 
-        #expect(try f.vault.changePassphrase(from: f.passphrase, to: newPassphrase) == 4)
+        #expect(try f.vault.changePassphrase(from: f.passphrase, to: newPassphrase) == 5)
 
         let after = try f.keyFiles()
         #expect(Set(after.keys) == Set(before.keys), "no keys.new or keys.old is left, no file is lost")
@@ -72,6 +72,7 @@ extension DeskFixture {
         #expect(throws: DeskError.self) { try f.vault.unlock(f.passphrase) }
         #expect(throws: DeskError.self) { try KeyAdmin(vault: f.vault).unlockRoot(f.passphrase) }
         #expect(throws: DeskError.self) { try f.vault.unlockVaultKey(f.passphrase) }
+        #expect(throws: DeskError.self) { try f.vault.unlockDataKey(f.passphrase) }
         #expect(try f.openAll(newPassphrase) == bodies.sorted())
         #expect(try KeyAdmin(vault: f.vault).unlockRoot(newPassphrase).rootDocument == KeyAdmin(vault: f.vault).rootDocument())
         _ = try f.vault.unlockVaultKey(newPassphrase)

@@ -1,0 +1,175 @@
+import Foundation
+import TipCore
+import TipCrypto
+import TipStore
+
+extension Desk {
+    /// Imports a bundle (SECURITY.md §5, §10.2). A damaged bundle is refused whole. Each new tip
+    /// is opened once, on all cores, and stored as a record encrypted under the data key; a tip
+    /// that does not open keeps its sealed bytes for a retry. Everything is written in one
+    /// transaction, with its audit entry, so a second import of the same bundle, or of a
+    /// larger one after an interrupted import, adds each tip exactly once.
+    public func importBundle(at url: URL, passphrase: SecureBytes) throws -> ImportReport {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw DeskError("cannot read the bundle \(url.path)")
+        }
+        let header: ExportBundle.Header, tips: [SealedTip]
+        do {
+            (header, tips) = try ExportBundle.decode(data) { BLAKE2b.hash($0) }
+        } catch let e as FormatError {
+            throw DeskError("\(url.lastPathComponent) is not a valid bundle: \(e.message)", hints: ["export it again with: tipgate export --all"])
+        }
+        return try session(passphrase).importTips(tips, instance: header.instance)
+    }
+
+    /// Retries every tip held sealed (`tipdesk reopen`), after a key arrived.
+    public func reopen(passphrase: SecureBytes) throws -> ReopenReport {
+        try session(passphrase).reopen(auditAction: .reopen)
+    }
+}
+
+public struct ReopenReport: Equatable, Sendable {
+    /// Tips that opened now.
+    public var opened = 0
+    /// Tips still sealed.
+    public var stillSealed: [TipID] = []
+    public var suggestions: [SuggestedTriage] = []
+}
+
+extension VaultSession {
+    /// The result of opening one sealed tip and re-encrypting it.
+    struct Outcome: Sendable {
+        let hash: String
+        let box: [UInt8]?
+        let code: String?
+        let suggestion: Rules.Suggestion?
+    }
+
+    /// Opens and re-encrypts `tips` on all cores. Nothing is written here.
+    func openAndSeal(_ tips: [SealedTip], label: String) throws -> [Outcome] {
+        let opener = try tips.isEmpty ? TipOpener(keys: []) : opener()
+        let key = dataKey, rules = try desk.suggester()
+        let progress = ProgressMeter(label, total: tips.count)
+        defer { progress.finish() }
+        return Parallel.map(tips.count, progress: progress) { i in
+            let t = tips[i]
+            let hash = Hex.encode(BLAKE2b.hash(t.sealed))
+            do {
+                let doc = try opener.open(keyID: t.keyID, sealed: t.sealed)
+                let s = rules.suggest(doc)
+                return Outcome(
+                    hash: hash, box: RecordBox.seal(doc, .untouched, id: t.id, key: key), code: nil,
+                    suggestion: s.category == nil && s.urgency == nil ? nil : s)
+            } catch let e as CryptoError {
+                return Outcome(hash: hash, box: nil, code: e.code, suggestion: nil)
+            } catch let e as FormatError {
+                return Outcome(hash: hash, box: nil, code: e.code, suggestion: nil)
+            } catch {
+                return Outcome(hash: hash, box: nil, code: "unreadable", suggestion: nil)
+            }
+        }
+    }
+
+    func importTips(_ tips: [SealedTip], instance: String) throws -> ImportReport {
+        let held = try db.heldHashes()
+        let fresh = tips.filter { held[$0.id] == nil }
+        let retry = try db.sealedTips()
+        let outcomes = try openAndSeal(fresh + retry.map(\.tip), label: "importing")
+        var byID = [TipID: Outcome]()
+        for (t, o) in zip(fresh, outcomes) { byID[t.id] = o }
+        var added = 0, alreadyHad = 0, opened = 0, reopened = 0
+        var conflicts = [TipID](), unopened = [TipID](), suggestions = [SuggestedTriage]()
+        try db.write { w in
+            for ((t, _), o) in zip(retry, outcomes.dropFirst(fresh.count)) {
+                guard let rec = try w.record(t.id), !rec.opened else { continue }
+                if let box = o.box {
+                    try w.setOpened(t.id, box: box)
+                    reopened += 1
+                    if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
+                } else {
+                    try w.setOpenError(t.id, o.code ?? "unreadable")
+                }
+            }
+            for t in tips {
+                if let rec = try w.record(t.id) {
+                    // Hashes, not bytes: a tip that opened keeps only the hash of its sealed bytes.
+                    let incoming = byID[t.id]?.hash ?? Hex.encode(BLAKE2b.hash(t.sealed))
+                    if rec.sealedBlake2b == incoming { alreadyHad += 1 } else { conflicts.append(t.id) }
+                    continue
+                }
+                // Every id without a record was in `fresh`; records are never deleted.
+                guard let o = byID[t.id] else { throw DeskError("internal error: tip \(t.id) was not opened") }
+                try w.insert(
+                    VaultRecord(
+                        id: t.id, instance: instance, keyID: t.keyID, day: t.day, sizeClass: t.sealed.count - SealedBox.overhead,
+                        sealedBlake2b: o.hash, openError: o.box == nil ? (o.code ?? "unreadable") : nil, acked: false, box: o.box))
+                added += 1
+                if o.box == nil {
+                    try w.keepSealed(t, instance: instance)
+                    unopened.append(t.id)
+                } else {
+                    opened += 1
+                    if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
+                }
+            }
+            if added > 0 || reopened > 0 { try w.countImport() }
+            try AuditLog.append(
+                .importBundle,
+                [
+                    "instance": .string(instance), "added": .int(added), "already_held": .int(alreadyHad), "conflicts": .strings(conflicts.map(\.hex)),
+                    "opened": .int(opened), "unopened": .int(unopened.count), "reopened": .int(reopened),
+                ], day: today, key: dataKey, in: w)
+        }
+        try db.checkpoint()
+        let known = Set(try vault.publicKeys().map(\.keyID))
+        let unknown = Set(tips.map(\.keyID)).subtracting(known).sorted()
+        let listed = try db.listedKeys()
+        let unlisted = listed.isEmpty ? [] : Set(tips.map(\.keyID)).subtracting(listed).sorted()
+        var r = ImportReport(
+            instance: instance, added: added, alreadyHad: alreadyHad, conflicts: conflicts, unknownKeys: unknown, unlistedKeys: unlisted)
+        r.opened = opened
+        r.unopened = unopened
+        r.reopened = reopened
+        r.suggestions = suggestions
+        return r
+    }
+
+    /// Opens every tip held sealed: tips that failed before (a key may have arrived), and tips a
+    /// vault imported before §10 (moved into records here, once).
+    func reopen(auditAction: AuditAction) throws -> ReopenReport {
+        let sealed = try db.sealedTips()
+        let outcomes = try openAndSeal(sealed.map(\.tip), label: "opening")
+        var r = ReopenReport()
+        var migrated = 0
+        try db.write { w in
+            for ((t, instance), o) in zip(sealed, outcomes) {
+                if let rec = try w.record(t.id) {
+                    if rec.opened {
+                        try w.deleteSealed(t.id)
+                        continue
+                    }
+                    if let box = o.box { try w.setOpened(t.id, box: box) } else { try w.setOpenError(t.id, o.code ?? "unreadable") }
+                } else {
+                    try w.insert(
+                        VaultRecord(
+                            id: t.id, instance: instance, keyID: t.keyID, day: t.day, sizeClass: t.sealed.count - SealedBox.overhead,
+                            sealedBlake2b: o.hash, openError: o.box == nil ? (o.code ?? "unreadable") : nil, acked: false, box: o.box))
+                    if o.box != nil { try w.deleteSealed(t.id) }
+                    migrated += 1
+                }
+                if o.box != nil {
+                    r.opened += 1
+                    if let s = o.suggestion { r.suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
+                } else {
+                    r.stillSealed.append(t.id)
+                }
+            }
+            if r.opened > 0 { try w.countImport() }
+            try AuditLog.append(
+                auditAction, ["opened": .int(r.opened), "unopened": .int(r.stillSealed.count), "migrated": .int(migrated)], day: today,
+                key: dataKey, in: w)
+        }
+        try db.checkpoint()
+        return r
+    }
+}
