@@ -38,6 +38,8 @@ let package = Package(
         // For `tipgate cert` only: a self-signed certificate for onion-only deployments.
         .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -76,6 +78,9 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // Pages, string catalogs (one JSON file per language) and the page scripts.
             resources: [.copy("Resources")],
@@ -111,6 +116,13 @@ let package = Package(
                 "TipCore", "TipCrypto", "TipDesk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Not a test: imports and searches N generated tips and prints the times
+        // (Benchmarks/vault-bench.sh). Not a product, so it is never installed.
+        .executableTarget(
+            name: "tipdesk-bench",
+            dependencies: ["TipCore", "TipCrypto", "TipStore", "TipDesk"],
             swiftSettings: swiftSettings
         ),
         // Shared by the test targets only: vectors, the test-only key, process and server helpers.

@@ -11,14 +11,20 @@ public struct Submission: Equatable, Sendable {
     public static let version = 1
     public let keyID: KeyID
     public let sealed: [UInt8]
+    /// The proof of work, when the server asks for one (SECURITY.md §4.6).
+    public var pow: ProofOfWork.Solution?
 
-    public init(keyID: KeyID, sealed: [UInt8]) {
+    public init(keyID: KeyID, sealed: [UInt8], pow: ProofOfWork.Solution? = nil) {
         self.keyID = keyID
         self.sealed = sealed
+        self.pow = pow
     }
 
     public func encoded() -> Data {
-        StrictJSON.encode(Wire(v: Self.version, key_id: keyID.hex, sealed: Data(sealed).base64EncodedString()))
+        StrictJSON.encode(
+            Wire(
+                v: Self.version, key_id: keyID.hex, sealed: Data(sealed).base64EncodedString(),
+                pow: pow.map { .init(challenge: Data($0.challenge.bytes).base64EncodedString(), nonce: Data($0.nonce).base64EncodedString()) }))
     }
 
     /// Validates an envelope without any secret (SECURITY.md §3.5). The checks run in the order
@@ -64,26 +70,47 @@ public struct Submission: Equatable, Sendable {
                 "sealed must be 48 bytes plus a padded size: a power of two from 1024 to \(maxPadded)"
             )
         }
-        return Submission(keyID: id, sealed: Array(sealed))
+        var pow: ProofOfWork.Solution?
+        if let p = w.pow {
+            guard let c = StrictBase64.decode(p.challenge).flatMap({ ProofOfWork.Challenge(Array($0)) }),
+                let n = StrictBase64.decode(p.nonce), (1...ProofOfWork.maxNonceLength).contains(n.count)
+            else { throw FormatError("pow_invalid", "pow must hold a 49-byte challenge and a 1 to 32-byte nonce, in base64") }
+            pow = ProofOfWork.Solution(challenge: c, nonce: Array(n))
+        }
+        return Submission(keyID: id, sealed: Array(sealed), pow: pow)
     }
 
     struct Wire: Codable {
+        struct Pow: Codable {
+            var challenge: String
+            var nonce: String
+            init(challenge: String, nonce: String) { (self.challenge, self.nonce) = (challenge, nonce) }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: AnyKey.self)
+                try c.rejectUnknown(allowed: ["challenge", "nonce"])
+                (challenge, nonce) = (try c.require(String.self, "challenge"), try c.require(String.self, "nonce"))
+            }
+        }
+
         var v: Int
         var key_id: String
         var sealed: String
+        var pow: Pow?
 
-        init(v: Int, key_id: String, sealed: String) {
+        init(v: Int, key_id: String, sealed: String, pow: Pow?) {
             self.v = v
             self.key_id = key_id
             self.sealed = sealed
+            self.pow = pow
         }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: AnyKey.self)
-            try c.rejectUnknown(allowed: ["v", "key_id", "sealed"])
+            try c.rejectUnknown(allowed: ["v", "key_id", "sealed", "pow"])
             v = try c.require(Int.self, "v")
             key_id = try c.require(String.self, "key_id")
             sealed = try c.require(String.self, "sealed")
+            pow = try c.optional(Pow.self, "pow")
         }
     }
 }

@@ -14,6 +14,8 @@ public struct ServerDependencies: Sendable {
     public var keys: any KeyDirectory
     public var logger: Logger
     public var pages: PageResources
+    /// Counters and histograms without client data (§4.7), shown on the admin listener.
+    public var metrics = ServerMetrics()
     /// The store as the admin listener sees it (pull, purge, registered couriers).
     public var admin: (any IntakeAdministration)?
 
@@ -57,9 +59,12 @@ public struct ServerDependencies: Sendable {
                 throw ConfigError("the keyring is not usable (\(e.code)): \(e.message)")
             }
         }
+        let metrics = ServerMetrics()
         let repository = DiskFloorRepository(
-            base: GroupCommitWriter(database: db), directory: config.dataDirectory, minimumFreeBytes: config.minFreeBytes)
+            base: GroupCommitWriter(database: db, onBatch: { metrics.batch($0) }), directory: config.dataDirectory,
+            minimumFreeBytes: config.minFreeBytes)
         var deps = ServerDependencies(repository: repository, keys: keys, logger: logger, pages: pages)
+        deps.metrics = metrics
         deps.services = services
         deps.admin = db
         if let days = config.retentionDays { deps.services.append(RetentionService(database: db, days: days, logger: logger)) }
@@ -82,13 +87,17 @@ public func buildRouter(_ config: ServerConfig, _ deps: ServerDependencies) -> R
     let router = Router(context: BasicRequestContext.self)
     // Outermost first: the headers apply to every response, error responses included.
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware(logger: deps.logger))
+    router.add(middleware: RouteMetricsMiddleware(metrics: deps.metrics))
+    router.add(middleware: ErrorMiddleware(logger: deps.logger, metrics: deps.metrics))
+    let pow = ProofOfWorkGuard(
+        settings: .init(base: config.powDifficulty, cap: config.powMaxDifficulty, perBit: config.powPerBit))
     let tips = TipController<BasicRequestContext>(
-        repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes, logger: deps.logger)
+        repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes, logger: deps.logger, pow: pow,
+        metrics: deps.metrics)
     router.addRoutes(tips.endpoints, atPath: "/api/v1")
     let pages = PageController<BasicRequestContext>(
         resources: deps.pages, repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes,
-        logger: deps.logger)
+        logger: deps.logger, metrics: deps.metrics)
     router.addRoutes(pages.endpoints)
     return router
 }
@@ -122,7 +131,22 @@ public func buildAdminApplication(
     guard let (host, port) = config.admin, let store = deps.admin else { return Application<RouterResponder<BasicRequestContext>>?.none }
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware(logger: deps.logger))
+    router.add(middleware: ErrorMiddleware(logger: deps.logger, metrics: deps.metrics))
+    // Unauthenticated, for a Prometheus scraper: the listener itself is behind onion client
+    // authorization, and the snapshot holds no client data (§4.7).
+    let metrics = deps.metrics
+    let dataDirectory = config.dataDirectory
+    router.get("metrics") { _, _ -> Response in
+        var size = 0
+        for suffix in ["", "-wal"] {
+            let path = (dataDirectory as NSString).appendingPathComponent(IntakeDatabase.fileName + suffix)
+            size += ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+        }
+        metrics.gauge("tipgate_store_bytes", Double(size))
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
     let admin = router.group("admin/v1")
     admin.add(middleware: AdminAuthMiddleware(store: store, nonces: NonceCache(), now: now))
     admin.addRoutes(AdminController<BasicRequestContext>(store: store, keys: deps.keys, logger: deps.logger).endpoints)

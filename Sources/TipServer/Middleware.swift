@@ -34,11 +34,13 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 /// fault are logged by type and code only.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let e as APIError {
+            metrics.rejected(e.code)
             return try e.response(from: request, context: context)
         } catch let e as HTTPError {
             let mapped: APIError =
@@ -53,5 +55,20 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
             return try APIError.internalError.response(from: request, context: context)
         }
+    }
+}
+
+/// Request durations per route pattern (never the path as sent, which could carry anything).
+struct RouteMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        defer {
+            let d = ContinuousClock.now - start
+            let route = context.endpointPath ?? "unmatched"
+            metrics.duration(route: route, seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        }
+        return try await next(request, context)
     }
 }

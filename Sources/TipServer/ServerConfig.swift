@@ -17,6 +17,11 @@ public struct ServerConfig: Sendable {
     public var retentionDays: Int?
     /// The free-space floor of the data directory's file system (SECURITY.md §4.3).
     public var minFreeBytes: UInt64 = 64 << 20
+    /// Proof of work (SECURITY.md §4.6): leading zero bits at no load (0: off), the cap, and
+    /// the accepted tips per minute that add a bit.
+    public var powDifficulty = 0
+    public var powMaxDifficulty = 20
+    public var powPerBit = 30
     public var tlsCertificatePath: String
     public var tlsKeyPath: String
     /// Where the keys come from: the pinned root and the installed (or given) keyring, or,
@@ -53,6 +58,8 @@ public struct ServerConfig: Sendable {
         public static let adminListen = "adminListen"
         public static let retentionDays = "retentionDays"
         public static let minFreeBytes = "minFreeBytes"
+        public static let powDifficulty = "powDifficulty"
+        public static let powMaxDifficulty = "powMaxDifficulty"
         public static let tlsCert = "tls.cert"
         public static let tlsKey = "tls.key"
         public static let publicKey = "publicKey"
@@ -117,6 +124,14 @@ public struct ServerConfig: Sendable {
             guard let n = UInt64(m) else { throw ConfigError("minFreeBytes must be a number of bytes") }
             config.minFreeBytes = n
         }
+        func number(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let s = r.string(forKey: ConfigKey(key)) ?? r.int(forKey: ConfigKey(key)).map(String.init), !s.isEmpty else { return nil }
+            guard let n = Int(s), range.contains(n) else { throw ConfigError("\(key) must be from \(range.lowerBound) to \(range.upperBound)") }
+            return n
+        }
+        if let d = try number(Key.powDifficulty, 0...32) { config.powDifficulty = d }
+        if let d = try number(Key.powMaxDifficulty, 0...32) { config.powMaxDifficulty = d }
+        guard config.powMaxDifficulty >= config.powDifficulty else { throw ConfigError("powMaxDifficulty must be at least powDifficulty") }
         let retention = r.string(forKey: ConfigKey(Key.retentionDays)) ?? r.int(forKey: ConfigKey(Key.retentionDays)).map(String.init)
         if let r = retention, !r.isEmpty {
             guard let n = Int(r), (1...3650).contains(n) else { throw ConfigError("retentionDays must be from 1 to 3650") }

@@ -34,6 +34,8 @@ struct TipController<Context: RequestContext> {
     let keys: any KeyDirectory
     let maxPaddedBytes: Int
     let logger: Logger
+    let pow: ProofOfWorkGuard
+    let metrics: ServerMetrics
 
     /// The largest JSON body that can hold a valid envelope: the base64 of the largest sealed
     /// box, plus room for the other members.
@@ -43,6 +45,7 @@ struct TipController<Context: RequestContext> {
         RouteCollection(context: Context.self)
             .get("key", use: key)
             .get("keyring", use: keyring)
+            .get("challenge", use: challenge)
             .post("tips", use: submit)
     }
 
@@ -50,6 +53,16 @@ struct TipController<Context: RequestContext> {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: keys.current.encoded())))
+    }
+
+    /// `{"v":1,"challenge":"<base64 of 49 bytes>","difficulty":D,"expires":UNIX}` (§4.6).
+    @Sendable func challenge(_ request: Request, context: Context) async throws -> Response {
+        let c = await pow.issue()
+        metrics.gauge("tipgate_pow_difficulty", Double(c.difficulty))
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        let json = "{\"challenge\":\"\(Data(c.challenge).base64EncodedString())\",\"difficulty\":\(c.difficulty),\"expires\":\(c.expires),\"v\":1}"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
     @Sendable func keyring(_ request: Request, context: Context) async throws -> Response {
@@ -73,6 +86,11 @@ struct TipController<Context: RequestContext> {
         } catch let e as FormatError {
             throw APIError(e)
         }
+        do {
+            try await pow.check(submission.pow, sealed: submission.sealed)
+        } catch let e as FormatError {
+            throw APIError(e.code == "pow_busy" ? .serviceUnavailable : .forbidden, e.code, e.message)
+        }
         let tip = SealedTip(id: Random.tipID(), keyID: submission.keyID, day: .today, sealed: submission.sealed)
         do {
             try await repository.store(tip)
@@ -83,6 +101,8 @@ struct TipController<Context: RequestContext> {
             logger.error("storing a tip failed", metadata: ["error.type": "\(type(of: error))"])
             throw APIError.storageUnavailable
         }
+        await pow.accepted()
+        metrics.acceptedTip()
         // Only now, after the commit, is the witness told the tip was received (non-negotiable 4).
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"

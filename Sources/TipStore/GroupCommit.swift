@@ -11,9 +11,13 @@ public actor GroupCommitWriter {
     /// Sizes of the batches committed so far, for benchmarks and tests (bounded).
     public private(set) var recentBatchSizes: [Int] = []
 
-    public init(database: IntakeDatabase, maxBatch: Int = 256) {
+    /// Told each committed batch's size (for the metrics' batch histogram).
+    let onBatch: @Sendable (Int) -> Void
+
+    public init(database: IntakeDatabase, maxBatch: Int = 256, onBatch: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.database = database
         self.maxBatch = maxBatch
+        self.onBatch = onBatch
     }
 
     public func submit(_ tip: SealedTip) async throws {
@@ -40,6 +44,7 @@ public actor GroupCommitWriter {
                 for (_, c) in batch { c.resume(throwing: error) }
             }
             recentBatchSizes.append(n)
+            onBatch(n)
             if recentBatchSizes.count > 1024 { recentBatchSizes.removeFirst(512) }
         }
         flushing = false

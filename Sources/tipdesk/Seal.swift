@@ -73,7 +73,7 @@ extension Tipdesk {
                 guard let body = String(data: input, encoding: .utf8) else {
                     throw DeskError("the tip is not valid UTF-8 text")
                 }
-                let submission: Submission
+                var submission: Submission
                 do {
                     submission = try TipSealer.seal(TipDocument(body: body, fields: map, lang: lang), to: key)
                 } catch let e as FormatError {
@@ -83,6 +83,7 @@ extension Tipdesk {
                     FileHandle.standardOutput.write(submission.encoded() + Data([0x0a]))
                     return
                 }
+                submission.pow = try await solveChallenge(client, sealed: submission.sealed)
                 let r = try await client.post("/api/v1/tips", body: submission.encoded(), contentType: "application/json")
                 guard r.status == 201 else {
                     throw DeskError("the server did not take the tip (HTTP \(r.status)): \(TerminalText.preview(String(decoding: r.body, as: UTF8.self), limit: 200))")
@@ -90,4 +91,16 @@ extension Tipdesk {
                 out("received: the server stored the sealed tip")
         }
     }
+}
+
+/// Fetches a proof-of-work challenge and solves it when the server asks for work
+/// (SECURITY.md §4.6); nil when it does not.
+func solveChallenge(_ client: WebClient, sealed: [UInt8]) async throws -> ProofOfWork.Solution? {
+    let r = try await client.get("/api/v1/challenge")
+    guard r.status == 200, let o = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any],
+        let text = o["challenge"] as? String, let bytes = StrictBase64.decode(text), let c = ProofOfWork.Challenge(Array(bytes))
+    else { throw DeskError("the server's proof-of-work challenge is not valid") }
+    guard c.difficulty > 0 else { return nil }
+    guard let s = ProofOfWorkSolver.solve(c, sealed: sealed, limit: 1 << 34) else { throw DeskError("could not solve the server's challenge") }
+    return s
 }

@@ -36,6 +36,8 @@ extension Tipgate {
         @Option(help: "The largest padded tip accepted, a power of two. Default 1048576.") var maxPaddedBytes: Int?
         @Option(help: "trace, debug, info, notice, warning, error or critical. Default info.") var logLevel: String?
         @Option(help: "Delete tips older than this many days even if never collected. Default: off.") var retentionDays: Int?
+        @Option(help: "Proof-of-work bits asked for at no load; 0 (the default for now) turns it off.") var powDifficulty: Int?
+        @Option(help: "The most proof-of-work bits ever asked for. Default 20.") var powMaxDifficulty: Int?
         @Option(help: "Refuse tips (503 storage_full) when the data disk has less free space than this. Default 67108864.") var minFreeBytes: UInt64?
         @Option(help: "tweetnacl's nacl-fast.min.js. Default /usr/share/nodejs/tweetnacl/nacl-fast.min.js.") var naclScript: String?
 
@@ -46,6 +48,8 @@ extension Tipgate {
             flags[ServerConfig.Key.adminListen] = adminListen
             flags[ServerConfig.Key.retentionDays] = retentionDays.map(String.init)
             flags[ServerConfig.Key.minFreeBytes] = minFreeBytes.map(String.init)
+            flags[ServerConfig.Key.powDifficulty] = powDifficulty.map(String.init)
+            flags[ServerConfig.Key.powMaxDifficulty] = powMaxDifficulty.map(String.init)
             flags[ServerConfig.Key.tlsCert] = tlsCert
             flags[ServerConfig.Key.tlsKey] = tlsKey
             flags[ServerConfig.Key.publicKey] = publicKey

@@ -14,7 +14,7 @@ import TipTestSupport
 /// SQLite file; the client is AsyncHTTPClient over HTTPS.
 struct Harness {
     let directory: URL
-    let config: ServerConfig
+    var config: ServerConfig
     let database: IntakeDatabase
     let writer: GroupCommitWriter
     let key: PublicKeyDocument

@@ -9,6 +9,8 @@ import Foundation
 public final class LiveServer: @unchecked Sendable {
     public let process: Process
     public let url: String
+    /// The admin listener's URL, if it is on (`--admin-listen 127.0.0.1:0` is the default here).
+    public let adminURL: String?
     public let dataDirectory: URL
     public let certificate: String
     public let logURL: URL
@@ -27,7 +29,7 @@ public final class LiveServer: @unchecked Sendable {
         FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         let p = Process()
         p.executableURL = Repo.binaries.appendingPathComponent("tipgate")
-        p.arguments = ["serve", "--data", dataDirectory.path, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
+        p.arguments = ["serve", "--data", dataDirectory.path, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
             + (publicKey.map { ["--public-key", $0] } ?? []) + extraArgs
         p.environment = childEnvironment(env)
         p.standardOutput = try FileHandle(forWritingTo: stdoutURL)
@@ -36,14 +38,16 @@ public final class LiveServer: @unchecked Sendable {
         process = p
         let deadline = Date().addingTimeInterval(30)
         var found: String?
+        var admin: String?
         while Date() < deadline, p.isRunning {
             let out = (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? ""
-            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
-                found = String(line.dropFirst("listening on ".count))
-                break
-            }
+            let lines = out.split(separator: "\n")
+            found = lines.first(where: { $0.hasPrefix("listening on ") }).map { String($0.dropFirst("listening on ".count)) }
+            admin = lines.first(where: { $0.hasPrefix("admin listening on ") }).map { String($0.dropFirst("admin listening on ".count)) }
+            if found != nil && admin != nil { break }
             usleep(20_000)
         }
+        adminURL = admin
         guard let found else {
             p.terminate()
             throw TestFailure("tipgate did not start: \((try? String(contentsOf: logURL, encoding: .utf8)) ?? "")")

@@ -16,12 +16,20 @@ struct PageController<Context: RequestContext> {
     let keys: any KeyDirectory
     let maxPaddedBytes: Int
     let logger: Logger
+    let metrics: ServerMetrics
 
     /// The page CSP: `default-src 'none'`, loosened only as far as same-origin scripts,
     /// styles, fetches, workers and form posts.
     static var pageCSP: String {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; worker-src 'self'; "
             + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    }
+
+    /// A dedicated worker runs under the CSP sent with its own script, not the page's: the
+    /// proof-of-work worker may load same-origin scripts (importScripts of tweetnacl and
+    /// seal.js) and nothing else, not even a fetch.
+    static var workerCSP: String {
+        "default-src 'none'; script-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
     }
 
     /// The received and leave pages need nothing but their style sheet.
@@ -58,6 +66,7 @@ struct PageController<Context: RequestContext> {
         guard let name = context.parameters.get("name"), let a = resources.assets[name] else { throw APIError.notFound }
         var headers = HTTPFields()
         headers[.contentType] = a.contentType
+        if PageResources.workerScripts.contains(name) { headers[.contentSecurityPolicy] = Self.workerCSP }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: a.bytes)))
     }
 
@@ -89,6 +98,7 @@ struct PageController<Context: RequestContext> {
             let values = form.withUnsafeBytes { Self.decodeForDisplay($0) }
             return page("index", lang: lang, status: .serviceUnavailable, form: values, error: catalog(lang)["err_busy"])
         }
+        metrics.acceptedTip()
         return page("received", lang: lang, status: .ok)
     }
 
