@@ -31,14 +31,31 @@ public struct KeyringPayload: Equatable, Sendable {
     public var rootKeyID: KeyID
     public var intakeKeys: [IntakeKeyEntry]
     public var scripts: [String: String]
+    /// The organization's Ed25519 forwarding key, certified by being listed here under the
+    /// root's signature (§2.5; used by the forwarding issue, so the air-gapped root is not
+    /// needed day to day). Optional.
+    public var forwardingKey: ForwardingKeyEntry?
 
-    public init(serial: Int, issued: Day, expires: Day, rootKeyID: KeyID, intakeKeys: [IntakeKeyEntry], scripts: [String: String]) {
+    public struct ForwardingKeyEntry: Equatable, Sendable {
+        public let keyID: KeyID
+        public let publicKey: [UInt8]
+        public init(keyID: KeyID, publicKey: [UInt8]) {
+            self.keyID = keyID
+            self.publicKey = publicKey
+        }
+    }
+
+    public init(
+        serial: Int, issued: Day, expires: Day, rootKeyID: KeyID, intakeKeys: [IntakeKeyEntry], scripts: [String: String],
+        forwardingKey: ForwardingKeyEntry? = nil
+    ) {
         self.serial = serial
         self.issued = issued
         self.expires = expires
         self.rootKeyID = rootKeyID
         self.intakeKeys = intakeKeys
         self.scripts = scripts
+        self.forwardingKey = forwardingKey
     }
 
     public func isExpired(on day: Day) -> Bool { day > expires }
@@ -66,7 +83,8 @@ public struct KeyringPayload: Equatable, Sendable {
                 intake_keys: intakeKeys.map {
                     .init(key_id: $0.keyID.hex, public_key: Data($0.publicKey).base64EncodedString(), not_before: $0.notBefore.text,
                         not_after: $0.notAfter?.text)
-                }, scripts: scripts))
+                }, scripts: scripts,
+                forwarding_key: forwardingKey.map { .init(key_id: $0.keyID.hex, public_key: Data($0.publicKey).base64EncodedString()) }))
     }
 
     public static func decode(_ data: Data) throws -> KeyringPayload {
@@ -92,7 +110,14 @@ public struct KeyringPayload: Equatable, Sendable {
             guard !keys.contains(where: { $0.keyID == id }) else { throw bad("a key id is listed twice") }
             keys.append(IntakeKeyEntry(keyID: id, publicKey: Array(pk), notBefore: nb, notAfter: na))
         }
-        return KeyringPayload(serial: w.serial, issued: issued, expires: expires, rootKeyID: root, intakeKeys: keys, scripts: w.scripts)
+        let forwarding = try w.forwarding_key.map { f -> ForwardingKeyEntry in
+            guard let id = KeyID(f.key_id), let pk = StrictBase64.decode(f.public_key), pk.count == 32 else {
+                throw bad("the forwarding key entry is not valid")
+            }
+            return ForwardingKeyEntry(keyID: id, publicKey: Array(pk))
+        }
+        return KeyringPayload(
+            serial: w.serial, issued: issued, expires: expires, rootKeyID: root, intakeKeys: keys, scripts: w.scripts, forwardingKey: forwarding)
     }
 
     struct Wire: Codable {
@@ -123,15 +148,30 @@ public struct KeyringPayload: Equatable, Sendable {
         var root_key_id: String
         var intake_keys: [Key]
         var scripts: [String: String]
+        var forwarding_key: Forwarding?
 
-        init(v: Int, serial: Int, issued: String, expires: String, root_key_id: String, intake_keys: [Key], scripts: [String: String]) {
+        struct Forwarding: Codable {
+            var key_id: String
+            var public_key: String
+            init(key_id: String, public_key: String) { (self.key_id, self.public_key) = (key_id, public_key) }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: AnyKey.self)
+                try c.rejectUnknown(allowed: ["key_id", "public_key"])
+                (key_id, public_key) = (try c.require(String.self, "key_id"), try c.require(String.self, "public_key"))
+            }
+        }
+
+        init(
+            v: Int, serial: Int, issued: String, expires: String, root_key_id: String, intake_keys: [Key], scripts: [String: String],
+            forwarding_key: Forwarding?
+        ) {
             (self.v, self.serial, self.issued, self.expires) = (v, serial, issued, expires)
-            (self.root_key_id, self.intake_keys, self.scripts) = (root_key_id, intake_keys, scripts)
+            (self.root_key_id, self.intake_keys, self.scripts, self.forwarding_key) = (root_key_id, intake_keys, scripts, forwarding_key)
         }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: AnyKey.self)
-            try c.rejectUnknown(allowed: ["v", "serial", "issued", "expires", "root_key_id", "intake_keys", "scripts"])
+            try c.rejectUnknown(allowed: ["v", "serial", "issued", "expires", "root_key_id", "intake_keys", "scripts", "forwarding_key"])
             v = try c.require(Int.self, "v")
             serial = try c.require(Int.self, "serial")
             issued = try c.require(String.self, "issued")
@@ -139,6 +179,7 @@ public struct KeyringPayload: Equatable, Sendable {
             root_key_id = try c.require(String.self, "root_key_id")
             intake_keys = try c.require([Key].self, "intake_keys")
             scripts = try c.require([String: String].self, "scripts")
+            forwarding_key = try c.optional(Forwarding.self, "forwarding_key")
         }
     }
 }

@@ -115,6 +115,9 @@ public enum KeyringSigner {
         for k in payload.intakeKeys where KeyIdentity.keyID(for: k.publicKey) != k.keyID {
             throw FormatError("bad_keyring", "an intake key's id is not derived from its key")
         }
+        if let f = payload.forwardingKey, KeyIdentity.keyID(for: f.publicKey) != f.keyID {
+            throw FormatError("bad_keyring", "the forwarding key's id is not derived from its key")
+        }
         if let today, payload.isExpired(on: today) {
             throw FormatError("keyring_expired", "the keyring expired on \(payload.expires); re-sign it with: tipdesk keys renew")
         }

@@ -67,7 +67,7 @@ def main():
     write("08-truncated", "bad_keyring", "2026-11-10", "the file cut in half", full[: len(full) // 2])
     write("09-wrapper-unknown-member", "bad_keyring", "2026-11-10", "an extra member in the wrapper", wrap(root, good, extra={"note": "x"}))
     write("10-payload-unknown-member", "bad_keyring", "2026-11-10", "an extra member in the signed payload",
-          wrap(root, payload(rpk, [e1, e2], extra={"forwarding_key": {}})))
+          wrap(root, payload(rpk, [e1, e2], extra={"sender_ip": "203.0.113.1"})))
     bad_id = dict(e2, key_id="0000000000000000")
     write("11-key-id-not-derived", "bad_keyring", "2026-11-10", "an intake key id not derived from its key", wrap(root, payload(rpk, [e1, bad_id])))
     write("12-root-key-id-mismatch", "bad_keyring", "2026-11-10", "root_key_id names another key",
@@ -79,6 +79,11 @@ def main():
     write("16-issued-after-expires", "bad_keyring", "2026-11-10", "issued after expires",
           wrap(root, payload(rpk, [e1], issued="2027-02-01")))
     write("17-version-2", "unsupported_version", "2026-11-10", "wrapper v 2", wrap(root, good).replace(b'"v":1,"payload"', b'"v":2,"payload"'))
+    fk = bytes(SigningKey.generate().verify_key)
+    write("19-forwarding-key", "success", "2026-11-10", "a certified forwarding key",
+          wrap(root, payload(rpk, [e1, e2], extra={"forwarding_key": {"key_id": kid(fk), "public_key": b64(fk)}})))
+    write("20-forwarding-key-id-not-derived", "bad_keyring", "2026-11-10", "a forwarding key id not derived from its key",
+          wrap(root, payload(rpk, [e1, e2], extra={"forwarding_key": {"key_id": "0000000000000000", "public_key": b64(fk)}})))
     write("18-serial-zero", "bad_keyring", "2026-11-10", "serial 0", wrap(root, payload(rpk, [e1], serial=0)))
 
 if __name__ == "__main__":
