@@ -65,7 +65,9 @@ public struct ServerCheck {
         {
             report.problems.append("the page names a root key other than yours")
         }
-        let loaded = Self.scripts(in: page)
+        var loaded = Self.scripts(in: page)
+        // app.js starts the proof-of-work worker (SECURITY.md §4.6): it is checked like a script.
+        if loaded.contains("app.js") { loaded += Self.workers }
         for name in Set(payload.scripts.keys).subtracting(loaded).sorted() {
             report.problems.append("the page does not load \(name), which the keyring lists")
         }
@@ -81,6 +83,9 @@ public struct ServerCheck {
         }
         return report
     }
+
+    /// Scripts app.js runs as workers, fetched from /static/ like the page's scripts.
+    static let workers = ["pow-worker.js"]
 
     /// `<script src="/static/NAME"` names, in page order.
     static func scripts(in page: String) -> [String] {

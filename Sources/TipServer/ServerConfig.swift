@@ -20,7 +20,7 @@ public struct ServerConfig: Sendable {
     /// Proof of work (SECURITY.md §4.6): leading zero bits at no load (0: off), the cap, and
     /// the accepted tips per minute that add a bit.
     public var powDifficulty = 0
-    public var powMaxDifficulty = 20
+    public var powMaxDifficulty = 16
     public var powPerBit = 30
     public var tlsCertificatePath: String
     public var tlsKeyPath: String

@@ -37,7 +37,7 @@ extension Tipgate {
         @Option(help: "trace, debug, info, notice, warning, error or critical. Default info.") var logLevel: String?
         @Option(help: "Delete tips older than this many days even if never collected. Default: off.") var retentionDays: Int?
         @Option(help: "Proof-of-work bits asked for at no load; 0 (the default for now) turns it off.") var powDifficulty: Int?
-        @Option(help: "The most proof-of-work bits ever asked for. Default 20.") var powMaxDifficulty: Int?
+        @Option(help: "The most proof-of-work bits ever asked for. Default 16.") var powMaxDifficulty: Int?
         @Option(help: "Refuse tips (503 storage_full) when the data disk has less free space than this. Default 67108864.") var minFreeBytes: UInt64?
         @Option(help: "tweetnacl's nacl-fast.min.js. Default /usr/share/nodejs/tweetnacl/nacl-fast.min.js.") var naclScript: String?
 

@@ -11,7 +11,8 @@ process started here (tipgate, chromedriver, chromium) is stopped at the end, ev
 
 The server runs in keyring mode (SECURITY.md §2.4–§2.6): a vault with a root key signs the
 keyring (with the page's script hashes from `tipgate page-hashes`), and the server pins the
-root, so the page verifies the signed keyring before it seals.
+root, so the page verifies the signed keyring before it seals. test_6b starts a second server
+like it with --pow-difficulty 12 (SECURITY.md §4.6) and --admin-listen off.
 Screenshots go to .build/browser-artifacts/ (git-ignored).
 
 Uses only the Python standard library and selenium.
@@ -70,7 +71,8 @@ def catalog(lang):
 
 
 # Every process this file starts, so that cleanup (normal, atexit or watchdog) can stop it by id.
-_started = {"server": None, "drivers": []}  # drivers: (driver, chromedriver pid, user-data-dir)
+# "server" is the main tipgate; "pow_server" the second one, with proof of work (test_6b).
+_started = {"server": None, "pow_server": None, "drivers": []}  # drivers: (driver, chromedriver pid, user-data-dir)
 _cleanup_lock = threading.Lock()
 
 
@@ -121,8 +123,8 @@ def stop_driver(entry, graceful=True):
             _started["drivers"].remove(entry)
 
 
-def stop_server(graceful=True):
-    proc = _started["server"]
+def stop_server(graceful=True, which="server"):
+    proc = _started[which]
     if proc is None:
         return
     if proc.poll() is None:
@@ -132,12 +134,13 @@ def stop_server(graceful=True):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-    _started["server"] = None
+    _started[which] = None
 
 
 def stop_everything(graceful=True):
     for entry in list(_started["drivers"]):
         stop_driver(entry, graceful)
+    stop_server(graceful, "pow_server")
     stop_server(graceful)
 
 
@@ -271,30 +274,38 @@ class WitnessPageBrowserTests(unittest.TestCase):
         spki_der = cls._run(["openssl", "pkey", "-in", key, "-pubout", "-outform", "DER"], text=False).stdout
         cls.spki = base64.b64encode(hashlib.sha256(spki_der).digest()).decode("ascii")
 
+        cls.cert, cls.key = cert, key
+        cls.latest_keyring = cls.keyring1  # install_keyring moves it on
+        cls.pow_origin = None  # the second server's, once test_6b starts it
         cls.server_out = os.path.join(t, "serve.stdout")
         cls.server_err = os.path.join(t, "serve.stderr")
+        cls.port = cls._start_server("server", cls.data, cls.keyring1, [], cls.server_out, cls.server_err)
+        cls.origin = f"https://127.0.0.1:{cls.port}"
+        cls.catalogs = {lang: catalog(lang) for lang in LANGS}
+
+    @classmethod
+    def _start_server(cls, which, data, keyring, extra, out_path, err_path):
+        """Starts `tipgate serve` in keyring mode on a free loopback port, records it in
+        _started[which] for cleanup, and returns the port once it is listening."""
         server_env = {k: v for k, v in os.environ.items() if k != "TIPDESK_PASSPHRASE"}
-        with open(cls.server_out, "wb") as out, open(cls.server_err, "wb") as err:
-            _started["server"] = subprocess.Popen(
-                [cls.tipgate, "serve", "--data", cls.data, "--listen", "127.0.0.1:0", "--tls-cert", cert,
-                 "--tls-key", key, "--root-key", cls.root_doc_path, "--keyring", cls.keyring1],
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            _started[which] = subprocess.Popen(
+                [cls.tipgate, "serve", "--data", data, "--listen", "127.0.0.1:0", "--tls-cert", cls.cert,
+                 "--tls-key", cls.key, "--root-key", cls.root_doc_path, "--keyring", keyring] + extra,
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=server_env)
         deadline = time.monotonic() + WAIT
-        port = None
-        while port is None:
-            with open(cls.server_out, encoding="utf-8", errors="replace") as f:
+        while True:
+            with open(out_path, encoding="utf-8", errors="replace") as f:
                 m = re.search(r"^listening on https://127\.0\.0\.1:(\d+)$", f.read(), re.M)
             if m:
-                port = int(m.group(1))
-            elif _started["server"].poll() is not None:
-                raise RuntimeError(f"tipgate serve exited with {_started['server'].returncode}: {cls._server_logs()}")
-            elif time.monotonic() > deadline:
-                raise RuntimeError(f"tipgate serve did not print 'listening on' within {WAIT} s: {cls._server_logs()}")
-            else:
-                time.sleep(0.05)
-        cls.port = port
-        cls.origin = f"https://127.0.0.1:{port}"
-        cls.catalogs = {lang: catalog(lang) for lang in LANGS}
+                return int(m.group(1))
+            if _started[which].poll() is not None:
+                raise RuntimeError(f"tipgate serve exited with {_started[which].returncode}: "
+                                   f"{cls._server_logs(out_path, err_path)}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"tipgate serve did not print 'listening on' within {WAIT} s: "
+                                   f"{cls._server_logs(out_path, err_path)}")
+            time.sleep(0.05)
 
     @classmethod
     def tearDownClass(cls):
@@ -327,9 +338,9 @@ class WitnessPageBrowserTests(unittest.TestCase):
         return r
 
     @classmethod
-    def _server_logs(cls):
+    def _server_logs(cls, *paths):
         out = []
-        for p in (cls.server_out, cls.server_err):
+        for p in paths or (cls.server_out, cls.server_err):
             try:
                 with open(p, encoding="utf-8", errors="replace") as f:
                     out.append(f.read()[-2000:])
@@ -421,14 +432,14 @@ class WitnessPageBrowserTests(unittest.TestCase):
 
     # ---- reading tips back ----------------------------------------------------------------
 
-    def export_import_list(self):
-        """Exports the tips not yet exported, imports the bundle, and returns (exported count,
-        every tip in the vault)."""
+    def export_import_list(self, data=None):
+        """Exports the tips not yet exported (from the main server's data directory, or
+        `data`), imports the bundle, and returns (exported count, every tip in the vault)."""
         cls = type(self)
         cls._bundles += 1
         bundle = os.path.join(cls.tmp, f"bundle-{cls._bundles}.tipgate")
         self.assertFalse(os.path.exists(bundle))
-        r = cls._run([cls.tipgate, "export", "--data", cls.data, "--out", bundle])
+        r = cls._run([cls.tipgate, "export", "--data", data or cls.data, "--out", bundle])
         m = re.search(r"exported (\d+) tips? ", r.stderr)
         self.assertIsNotNone(m, f"tipgate export printed no count: {r.stderr!r}")
         cls._run([cls.tipdesk, "import", "--vault", cls.vault, bundle])
@@ -436,8 +447,8 @@ class WitnessPageBrowserTests(unittest.TestCase):
         self.assertIsInstance(tips, list)
         return int(m.group(1)), tips
 
-    def one_new_tip(self, before_ids):
-        exported, tips = self.export_import_list()
+    def one_new_tip(self, before_ids, data=None):
+        exported, tips = self.export_import_list(data)
         new = [t for t in tips if t["id"] not in before_ids]
         self.assertEqual(exported, 1, f"tipgate export exported {exported} tips, expected exactly 1")
         self.assertEqual(len(new), 1, f"expected exactly one new tip in the vault, got {len(new)}: {new!r}")
@@ -476,6 +487,7 @@ class WitnessPageBrowserTests(unittest.TestCase):
                 self.fail(f"the server still serves keyring serial {serial_before} {WAIT} s after the install")
             time.sleep(0.2)
         self.assertEqual(text, expected, "the server serves the installed keyring file as is")
+        cls.latest_keyring = out
         return r.stdout, payload
 
     def fill_and_submit(self, d, lang, body, where=None):
@@ -766,11 +778,16 @@ class WitnessPageBrowserTests(unittest.TestCase):
             problems += self.check_markup(f"GET {path}", text, lang)
         signed_scripts = self.served_keyring()[1]["scripts"]
         for path in ("/static/app.js", "/static/style.css", "/static/seal.js", "/static/blake2b.js",
-                     "/static/nacl-fast.min.js", "/api/v1/keyring"):
+                     "/static/nacl-fast.min.js", "/static/pow-worker.js", "/api/v1/keyring"):
             status, headers, text = http(self.url(path))
             if status != 200:
                 problems.append(f"GET {path}: status {status}")
             problems += self.check_headers(f"GET {path}", status, headers, html_page=False)
+            if path == "/static/pow-worker.js":
+                # A worker runs under its own script's CSP: importScripts from 'self', no fetch.
+                csp = headers.get("Content-Security-Policy") or ""
+                if "script-src 'self'" not in csp or "connect-src" in csp:
+                    problems.append(f"GET {path}: CSP {csp!r} must allow script-src 'self' and no connect-src")
             name = path.rsplit("/", 1)[1]
             if name.endswith(".js"):  # the keyring signs what the server serves (§2.5)
                 served = "sha512-" + base64.b64encode(hashlib.sha512(text.encode("utf-8")).digest()).decode()
@@ -871,6 +888,149 @@ class WitnessPageBrowserTests(unittest.TestCase):
         exported, _ = self.export_import_list()
         self.assertEqual(exported, 0, "a refused empty tip was stored")
 
+    # ---- proof of work (SECURITY.md §4.6) on a second server ---------------------------------
+
+    POW_DIFFICULTY = 12
+    POW_CONTEXT = b"tipgate-pow-v1"
+
+    @staticmethod
+    def pow_zero_bits(h):
+        n = 0
+        for b in h:
+            if b:
+                return n + 8 - b.bit_length()
+            n += 8
+        return n
+
+    def check_pow_envelope(self, posted):
+        """The posted envelope has exactly v, key_id, sealed and pow, and its pow is a solution
+        (SHA-512 here, in Python): returns (challenge, sealed, nonce) as bytes."""
+        envelope = json.loads(posted)
+        self.assertEqual(set(envelope), {"v", "key_id", "sealed", "pow"})
+        self.assertEqual(set(envelope["pow"]), {"challenge", "nonce"})
+        challenge = base64.b64decode(envelope["pow"]["challenge"], validate=True)
+        nonce = base64.b64decode(envelope["pow"]["nonce"], validate=True)
+        sealed = base64.b64decode(envelope["sealed"], validate=True)
+        self.assertEqual(len(challenge), 49)
+        self.assertEqual(challenge[24], self.POW_DIFFICULTY)
+        self.assertEqual(len(nonce), 8)
+        return challenge, sealed, nonce
+
+    def pow_solves(self, challenge, sealed, nonce):
+        h = hashlib.sha512(self.POW_CONTEXT + challenge + hashlib.sha512(sealed).digest() + nonce).digest()
+        return self.pow_zero_bits(h) >= challenge[24]
+
+    def test_6b_proof_of_work_on_a_second_server(self):
+        """(§4.6) A second server in keyring mode with --pow-difficulty 12: the page fetches a
+        challenge after sealing, solves it in the worker and posts the envelope with "pow";
+        without Worker it solves on the page; after a pow_insufficient refusal it fetches a
+        new challenge and posts once more. Every tip opens in tipdesk."""
+        cls = type(self)
+        pow_data = os.path.join(cls.tmp, "pow-data")
+        port = cls._start_server("pow_server", pow_data, cls.latest_keyring, ["--pow-difficulty", str(self.POW_DIFFICULTY), "--admin-listen", "off"],
+                                 os.path.join(cls.tmp, "pow-serve.stdout"), os.path.join(cls.tmp, "pow-serve.stderr"))
+        cls.pow_origin = f"https://127.0.0.1:{port}"
+        pow_url = lambda path: cls.pow_origin + path  # noqa: E731
+        try:
+            # The server's side, as curl would see it.
+            status, _, text = http(pow_url("/api/v1/challenge"))
+            self.assertEqual(status, 200, text)
+            answer = json.loads(text)
+            self.assertEqual(set(answer), {"challenge", "difficulty", "expires", "v"})
+            self.assertEqual(answer["difficulty"], self.POW_DIFFICULTY)
+            self.assertEqual(base64.b64decode(answer["challenge"])[24], self.POW_DIFFICULTY)
+            self.assertEqual(json.loads(http(self.url("/api/v1/challenge"))[2])["difficulty"], 0,
+                             "the main server runs with proof of work off (the default)")
+            status, headers, text = http(pow_url("/static/pow-worker.js"))
+            self.assertEqual(status, 200, "the server serves the worker script")
+            self.assertEqual(headers.get("Content-Type"), "text/javascript; charset=utf-8")
+
+            d = self.js_driver()
+            # (name, page language, script run in the page before submitting, posts expected,
+            # whether the worker solves it)
+            cases = [
+                # The page's own solver is made to throw: the worker must do the work.
+                ("in the worker", "en",
+                 "window.tipgateSeal.powSolver = function () { throw new Error('the page solved it'); };", 1, True),
+                ("on the page, without Worker", "en", "window.Worker = undefined;", 1, False),
+                # The first post goes out with a nonce that does not solve the challenge; the
+                # server refuses it (pow_insufficient) and the page tries once more.
+                ("after pow_insufficient", "en", (
+                    "var real = window.fetch, spoiled = false, s = window.tipgateSeal;"
+                    "window.fetch = function (url, opts) {"
+                    "  if (!spoiled && url === '/api/v1/tips') { spoiled = true;"
+                    "    var e = JSON.parse(opts.body), c = s.base64Decode(e.pow.challenge), b = s.base64Decode(e.sealed);"
+                    "    var n = new Uint8Array(8);"
+                    "    for (var k = 0; s.powVerify(c, b, n); k++) { n[6] = k >> 8; n[7] = k & 255; }"
+                    "    e.pow.nonce = btoa(String.fromCharCode.apply(null, n));"
+                    "    opts = Object.assign({}, opts, {body: JSON.stringify(e)}); }"
+                    "  return real.call(window, url, opts); };"), 2, True),
+                # The worker is wrapped so that it reports 3000 hashes (of 4096 expected) first:
+                # #status shows data-msg-sending and 50 % in the page's language. What #status
+                # shows is kept in sessionStorage, which outlives the move to /received.
+                ("progress in Russian", "ru", (
+                    "var seen = [], st = document.getElementById('status');"
+                    "new MutationObserver(function () { seen.push(st.textContent);"
+                    "  sessionStorage.setItem('statusSeen', JSON.stringify(seen)); })"
+                    "  .observe(st, {childList: true, characterData: true, subtree: true});"
+                    "var RealWorker = window.Worker;"
+                    "window.Worker = function (url) {"
+                    "  var w = new RealWorker(url), me = this;"
+                    "  w.onmessage = function (e) { me.onmessage({data: {progress: 3000}}); me.onmessage(e); };"
+                    "  w.onerror = function (e) { me.onerror(e); };"
+                    "  this.postMessage = function (m) { w.postMessage(m); };"
+                    "  this.terminate = function () { w.terminate(); }; };"), 1, True),
+            ]
+            for name, lang, script, posts_expected, in_worker in cases:
+                with self.subTest(name):
+                    self.drain(d)
+                    d.get_log("browser")
+                    body = f"Proof of work, {name}: они забрали паспорта."
+                    d.get(pow_url(f"/?lang={lang}"))
+                    self.wait(d, lambda d: d.execute_script("return window.tipgateReady === true"), "window.tipgateReady")
+                    d.execute_script("sessionStorage.clear();" + script)
+                    d.find_element(By.ID, "body").send_keys(body)
+                    d.find_element(By.CSS_SELECTOR, "#tip-form button[type=submit]").click()
+                    self.wait(d, lambda d: d.current_url == pow_url(f"/received?lang={lang}"), f"the received page ({name})")
+                    self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, self.catalogs[lang]["received_title"])
+                    reqs = self.drain(d)
+                    console = [m["message"] for m in d.get_log("browser")]
+                    self.assertEqual([m for m in console if "Content Security Policy" in m or "Refused" in m], [],
+                                     f"CSP messages ({name})")
+                    paths = ("/api/v1/keyring", "/api/v1/key", "/api/v1/challenge", "/api/v1/tips", "/submit")
+                    order = [(r["method"], urllib.parse.urlsplit(r["url"]).path) for r in reqs
+                             if urllib.parse.urlsplit(r["url"]).path in paths]
+                    self.assertEqual(order, [("GET", "/api/v1/keyring")]
+                                     + [("GET", "/api/v1/challenge"), ("POST", "/api/v1/tips")] * posts_expected,
+                                     f"sealed first, then a challenge before each post, nothing to /submit ({name})")
+                    workers = [r for r in reqs if r["url"] == pow_url("/static/pow-worker.js")]
+                    self.assertEqual(len(workers), posts_expected if in_worker else 0, f"worker scripts loaded ({name})")
+                    posted = [r["postData"] for r in reqs if r["method"] == "POST" and r["url"] == pow_url("/api/v1/tips")]
+                    self.assertTrue(all(p is not None and '"pow"' in p for p in posted), f"every post carries pow ({name})")
+                    self.assertNotIn("паспорта", "".join(posted))
+                    solutions = [self.check_pow_envelope(p) for p in posted]
+                    self.assertTrue(self.pow_solves(*solutions[-1]), f"the accepted post's pow solves its challenge ({name})")
+                    if posts_expected == 2:
+                        self.assertFalse(self.pow_solves(*solutions[0]), "the spoiled first post did not solve it")
+                        self.assertEqual(solutions[0][1], solutions[1][1], "the retry posts the same sealed bytes")
+                        self.assertNotEqual(solutions[0][0], solutions[1][0], "the retry uses a new challenge")
+                    seen = d.execute_script("var s = sessionStorage.getItem('statusSeen'); sessionStorage.clear(); return s;")
+                    if name.startswith("progress"):
+                        sending = self.catalogs[lang]["js_sending"]
+                        seen = json.loads(seen or "[]")
+                        self.assertTrue(any(x.startswith(sending + " ") and re.search(r"50\s?%$", x) for x in seen),
+                                        f"#status never showed the sending text with 50 %: {seen!r}")
+                        self.assertEqual(seen[-1], sending, "back to the plain sending text before the post")
+                    exported, tips = self.export_import_list(pow_data)
+                    self.assertEqual(exported, 1, f"exactly one tip stored ({name})")
+                    opened = [t for t in tips if t.get("body") == body]
+                    self.assertEqual(len(opened), 1, f"the tip opens in tipdesk ({name})")
+                    self.assertNotIn("error", opened[0])
+                    self.assertEqual(opened[0]["key_id"], cls.current_key_id)
+                    self.assertEqual(opened[0]["lang"], lang)
+        finally:
+            stop_server(True, "pow_server")
+
     # ---- brief 3: no request to any other origin ------------------------------------------
 
     def test_7_only_requests_to_the_server_origin(self):
@@ -884,12 +1044,13 @@ class WitnessPageBrowserTests(unittest.TestCase):
         for r in reqs:
             by_test[r["test"]] = by_test.get(r["test"], 0) + 1
         for t in ("test_1_js_on_seals_in_browser_and_posts_api", "test_2_js_off_posts_form_to_submit",
-                  "test_4_headers_and_markup"):
+                  "test_4_headers_and_markup", "test_6b_proof_of_work_on_a_second_server"):
             self.assertGreater(by_test.get(t, 0), 0,
                                f"no browser requests recorded from {t}: run the whole file, and see that test")
-        prefix = self.origin + "/"
+        # The run's own servers: the main one, and the proof-of-work one of test_6b.
+        prefixes = tuple(o + "/" for o in (self.origin, type(self).pow_origin) if o)
         checked = [r for r in reqs if not r["url"].startswith(IGNORED_SCHEMES)]
-        foreign = [f"{r['method']} {r['url']} (in {r['test']})" for r in checked if not r["url"].startswith(prefix)]
+        foreign = [f"{r['method']} {r['url']} (in {r['test']})" for r in checked if not r["url"].startswith(prefixes)]
         type(self).checked_requests = len(checked)
         sys.stderr.write(f"\n  same-origin check: {len(checked)} requests checked "
                          f"({len(reqs) - len(checked)} data:/about:/chrome: ignored), per test {by_test}\n")
@@ -909,7 +1070,7 @@ def main():
     stop_everything(graceful=False)  # normally already done by tearDownClass
     real = [t for t, _ in result.failures + result.errors if isinstance(t, unittest.TestCase)]
     holders = [t for t, _ in result.errors if not isinstance(t, unittest.TestCase)]  # setUpClass/tearDownClass
-    failed_ids = {t.id() for t in real}
+    failed_ids = {getattr(t, "test_case", t).id() for t in real}  # a failed subTest counts its test once
     skipped = len(result.skipped)
     passed = result.testsRun - len(failed_ids) - skipped
     failed = total - passed - skipped

@@ -48,6 +48,7 @@ public struct PageResources: Sendable {
         for (name, type) in [
             ("style.css", "text/css; charset=utf-8"), ("blake2b.js", "text/javascript; charset=utf-8"),
             ("seal.js", "text/javascript; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
+            ("pow-worker.js", "text/javascript; charset=utf-8"),
         ] {
             let bytes = try [UInt8](Data(contentsOf: root.appendingPathComponent("static/\(name)")))
             assets[name] = Asset(bytes: bytes, contentType: type, integrity: "sha512-" + Data(SHA512.hash(bytes)).base64EncodedString())
@@ -94,11 +95,18 @@ public struct PageResources: Sendable {
         return best?.0 ?? "en"
     }
 
+    /// Scripts app.js starts as dedicated workers (not in a <script> tag, so with no SRI
+    /// attribute): the keyring signs them too, and tipdesk check-server compares them.
+    public static let workerScripts = ["pow-worker.js"]
+
+    /// The worker scripts, when the page has scripts at all.
+    public var workers: [String] { scripts.isEmpty ? [] : Self.workerScripts }
+
     /// SHA-512 integrity values of every script the page loads, as a keyring signs them
     /// (SECURITY.md §2.5). tweetnacl's SRI attribute uses the committed SHA-384; the keyring
     /// uses SHA-512 for every script, since libsodium has no SHA-384.
     public var scriptHashes: [String: String] {
-        Dictionary(uniqueKeysWithValues: scripts.map { name in
+        Dictionary(uniqueKeysWithValues: (scripts + workers).map { name in
             (name, "sha512-" + Data(SHA512.hash(assets[name]!.bytes)).base64EncodedString())
         })
     }

@@ -9,6 +9,15 @@
  * sent. Without data-root-key (the development single-key mode) the key document from
  * /api/v1/key, checked for self-consistency (§2.2).
  *
+ * Proof of work (SECURITY.md §4.6): once sealed, the page asks GET /api/v1/challenge; if the
+ * difficulty is above 0 it finds the nonce in a Web Worker (/static/pow-worker.js, given only
+ * the challenge and the sealed bytes), or, where a worker cannot run, on the page in short
+ * slices between which the page stays responsive. Meanwhile #status shows data-msg-sending
+ * with a percentage (no new strings): the chance, from the hashes tried so far, that the
+ * solution would have been found by now, in tenths. A refusal pow_expired, pow_replayed,
+ * pow_insufficient, pow_invalid (the server restarted and forgot its challenges) or
+ * pow_required (it turned proof of work on) fetches a new challenge and posts once more.
+ *
  * Without JavaScript (or without fetch, TextEncoder, crypto.getRandomValues, tweetnacl or
  * seal.js) this script does nothing and the server-rendered form posts to /submit as before.
  * Once the submit handler is attached, the tip is never sent in plaintext: every failure
@@ -19,8 +28,8 @@
  * data-msg-busy>, data-root-key being the base64 of the pinned root's Ed25519 public key,
  * holding textarea "body", inputs "where", "when", "contact", select "kind", a submit
  * button, and <p id="status" role="status" aria-live="polite">. Scripts, in order:
- * nacl-fast.min.js, blake2b.js, seal.js, app.js. window.tipgateReady is set to true once
- * the handler is attached.
+ * nacl-fast.min.js, blake2b.js, seal.js, app.js; the worker loads nacl-fast.min.js and
+ * seal.js itself. window.tipgateReady is set to true once the handler is attached.
  *
  * Nothing here writes to the console.
  */
@@ -31,6 +40,16 @@
   var FETCH_OPTIONS = { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' };
   // Base64 length of a sealed 1024-byte block: anything longer was padded to 2048 or more.
   var SMALLEST_SEALED_BASE64 = 4 * Math.ceil((1024 + 48) / 3);
+
+  var POW_WORKER_URL = '/static/pow-worker.js';
+  // Above this many bits (2^24 SHA-512s: minutes on a phone) the page says the server is busy
+  // rather than keep the witness waiting; the server's own cap is lower (--pow-max-difficulty).
+  var POW_MAX_DIFFICULTY = 24;
+  // Give up after 64 times the expected work: the chance of that is e^-64.
+  var POW_LIMIT_FACTOR = 64;
+  var POW_RETRY_CODES = ['pow_expired', 'pow_replayed', 'pow_insufficient', 'pow_invalid', 'pow_required'];
+  var POW_SLICE_MS = 25; // without a worker: hash for this long, then let the page breathe
+  var POW_WORKER_SILENCE_MS = 30000; // a worker that says nothing this long is given up on
 
   function supported() {
     return typeof window.fetch === 'function' &&
@@ -77,9 +96,33 @@
     );
     var sending = false;
 
-    function show(messageKey) {
+    function show(messageKey, suffix) {
       if (!status) return;
-      status.textContent = form.dataset[messageKey] || form.dataset.msgFailed || '';
+      status.textContent = (form.dataset[messageKey] || form.dataset.msgFailed || '') + (suffix || '');
+    }
+
+    // "40 %" in the page's language where Intl knows it, else "40%".
+    function percent(fraction) {
+      try {
+        return new Intl.NumberFormat(form.dataset.lang || undefined, { style: 'percent', maximumFractionDigits: 0 })
+          .format(fraction);
+      } catch (e) {
+        return Math.round(fraction * 100) + '%';
+      }
+    }
+
+    // Progress of a proof of work: data-msg-sending and the chance, after `tried` hashes, that
+    // a solution would have turned up by now (1 - e^(-tried / 2^difficulty)), shown in tenths
+    // and only when it moves, so the polite live region is not flooded.
+    function progressReporter(difficulty) {
+      var shownTenth = 0;
+      return function (tried) {
+        var tenth = Math.floor(10 * (1 - Math.exp(-tried / Math.pow(2, difficulty))));
+        if (tenth > shownTenth && tenth < 10) {
+          shownTenth = tenth;
+          show('msgSending', ' ' + percent(tenth / 10));
+        }
+      };
     }
 
     function setBusy(busy) {
@@ -151,6 +194,112 @@
         : fetchKey();
     }
 
+    // GET /api/v1/challenge (§4.6): the parsed challenge, or null from a server that has no
+    // proof of work at all (404).
+    async function fetchChallenge() {
+      var res = await fetch('/api/v1/challenge', FETCH_OPTIONS);
+      if (res.status === 404) return null;
+      if (res.status === 503) throw shown('msgBusy');
+      if (res.status !== 200) throw shown('msgFailed');
+      return window.tipgateSeal.parseChallenge(await res.text()); // throws bad_challenge
+    }
+
+    // The worker's answer: the nonce, or null if it searched `limit` hashes in vain. Rejects
+    // (and the caller solves on the page) if a worker cannot be started, fails to load, or
+    // says nothing for POW_WORKER_SILENCE_MS.
+    function solveInWorker(challenge, sealed, limit, onProgress) {
+      return new Promise(function (resolve, reject) {
+        var worker;
+        var timer = null;
+        function finish(fn, value) {
+          clearTimeout(timer);
+          worker.terminate();
+          fn(value);
+        }
+        function watch() {
+          clearTimeout(timer);
+          timer = setTimeout(function () { finish(reject, new Error('pow worker silent')); }, POW_WORKER_SILENCE_MS);
+        }
+        try {
+          worker = new Worker(POW_WORKER_URL);
+        } catch (e) {
+          reject(e); // no worker here (a CSP or browser that refuses it)
+          return;
+        }
+        worker.onmessage = function (event) {
+          var m = event.data || {};
+          if (typeof m.progress === 'number') {
+            watch();
+            onProgress(m.progress);
+          } else if (m.nonce instanceof Uint8Array) {
+            finish(resolve, m.nonce);
+          } else if (m.nonce === null) {
+            finish(resolve, null);
+          } else {
+            finish(reject, new Error('pow worker error'));
+          }
+        };
+        worker.onerror = function (event) {
+          if (event && event.preventDefault) event.preventDefault();
+          finish(reject, new Error('pow worker failed'));
+        };
+        worker.onmessageerror = function () { finish(reject, new Error('pow worker message')); };
+        watch();
+        worker.postMessage({ challenge: challenge, sealed: sealed, limit: limit });
+      });
+    }
+
+    // The same search on the page, in slices of POW_SLICE_MS with a timer between them.
+    function solveOnPage(challenge, sealed, limit, onProgress) {
+      var solver = window.tipgateSeal.powSolver(challenge, sealed);
+      return new Promise(function (resolve, reject) {
+        function slice() {
+          try {
+            var started = Date.now();
+            do {
+              var nonce = solver.run(Math.min(1000, limit - solver.tried()));
+              if (nonce !== null) return resolve(nonce);
+              if (solver.tried() >= limit) return resolve(null);
+            } while (Date.now() - started < POW_SLICE_MS);
+            onProgress(solver.tried());
+            setTimeout(slice, 0);
+          } catch (e) {
+            reject(e);
+          }
+        }
+        setTimeout(slice, 0);
+      });
+    }
+
+    // A nonce for the challenge and these sealed bytes: from the worker if one runs (its
+    // answer checked here, one hash), else found on the page. Null if none within the limit.
+    async function solve(c, sealed) {
+      var seal = window.tipgateSeal;
+      var limit = Math.min(Math.pow(2, c.difficulty) * POW_LIMIT_FACTOR, 4294967296);
+      var onProgress = progressReporter(c.difficulty);
+      if (typeof window.Worker === 'function') {
+        try {
+          var nonce = await solveInWorker(c.challenge, sealed, limit, onProgress);
+          if (nonce === null || seal.powVerify(c.challenge, sealed, nonce)) return nonce;
+        } catch (e) {
+          // fall through: solve on the page
+        }
+      }
+      return solveOnPage(c.challenge, sealed, limit, onProgress);
+    }
+
+    // The submission to post: as sealed if the server asks for no work, else with its "pow"
+    // member for a fresh challenge bound to these sealed bytes.
+    async function withProof(submission, sealed) {
+      var c = await fetchChallenge();
+      if (c === null || c.difficulty === 0) return submission;
+      if (c.difficulty > POW_MAX_DIFFICULTY) throw shown('msgBusy');
+      var nonce = await solve(c, sealed);
+      if (nonce === null) throw shown('msgFailed');
+      show('msgSending');
+      return window.tipgateSeal.withPow(submission, c.challengeBase64, nonce);
+    }
+
     // POST /api/v1/tips; returns {status, code} with the §6 error code if there is one.
     async function post(submission) {
       var res = await fetch('/api/v1/tips', withOptions({
@@ -170,15 +319,24 @@
 
     // Seals and sends; resolves once the server answered 201. A 422 unknown_key or
     // key_retired means the key changed: fetch the key (or keyring) again and retry exactly
-    // once.
+    // once. A proof-of-work refusal (POW_RETRY_CODES) fetches a new challenge for the same
+    // sealed bytes and posts once more, also exactly once.
     async function deliver(tip) {
+      var seal = window.tipgateSeal;
       // Check the §3.2 limits before going to the network (sealTip checks them again).
-      window.tipgateSeal.buildDocument(tip).fill(0);
+      seal.buildDocument(tip).fill(0);
+      var powRetried = false;
       for (var attempt = 0; ; attempt++) {
         var key = await keyDocument();
-        var submission = window.tipgateSeal.sealTip(tip, key);
-        var answer = await post(submission);
-        if (answer.status === 201) return;
+        var submission = seal.sealTip(tip, key);
+        var sealed = seal.base64Decode(submission.sealed);
+        var answer;
+        for (;;) {
+          answer = await post(await withProof(submission, sealed));
+          if (answer.status === 201) return;
+          if (powRetried || POW_RETRY_CODES.indexOf(answer.code) < 0) break;
+          powRetried = true;
+        }
         var keyChanged = answer.status === 422 && (answer.code === 'unknown_key' || answer.code === 'key_retired');
         if (keyChanged && attempt === 0) continue;
         if (answer.status === 503) throw shown('msgBusy');

@@ -27,6 +27,16 @@
  *   tipgateSeal.todayUTC(date?)                    -> "YYYY-MM-DD", the UTC day of `date` (now)
  *   tipgateSeal.base64Decode(text)                 -> Uint8Array, or null unless canonical base64
  *
+ * Proof of work on the sealed path (SECURITY.md §4.6). SHA-512 is tweetnacl's (nacl.hash);
+ * none of this sees the tip, only the challenge and the sealed bytes:
+ *
+ *   tipgateSeal.parseChallenge(json)                  -> {challenge, challengeBase64, difficulty, expires}, or throws bad_challenge
+ *   tipgateSeal.leadingZeroBits(hash)                 -> number of leading zero bits
+ *   tipgateSeal.powSolve(challenge, sealed, maxIter)  -> 8-byte nonce (big-endian counter) or null
+ *   tipgateSeal.powSolver(challenge, sealed)          -> {difficulty, tried(), run(count)}: powSolve in slices
+ *   tipgateSeal.powVerify(challenge, sealed, nonce)   -> true if the nonce meets the challenge's difficulty
+ *   tipgateSeal.withPow(submission, challengeB64, nonce) -> a copy of the submission with its "pow" member
+ *
  * Errors carry a stable `.code`: the §3.2 codes from buildDocument and pad, the §2.2 codes
  * from verifyKeyDocument, and from the keyring functions the §2.5 codes bad_keyring,
  * unsupported_version, wrong_root, bad_signature, keyring_expired, plus no_current_key when
@@ -427,7 +437,7 @@
       throw bad('the keyring payload is not UTF-8');
     }
     var p = parseJSON(text, 'bad_keyring', 'the keyring payload');
-    if (!closed(p, ['v', 'serial', 'issued', 'expires', 'root_key_id', 'intake_keys', 'scripts'])) {
+    if (!closed(p, ['v', 'serial', 'issued', 'expires', 'root_key_id', 'intake_keys', 'scripts'], ['forwarding_key'])) {
       throw bad('the keyring payload is not a v1 keyring');
     }
     if (typeof p.v !== 'number') throw bad('the keyring payload is not a v1 keyring');
@@ -465,6 +475,14 @@
     if (p.root_key_id !== keyIdOf(rootPk)) throw bad('root_key_id does not name the signing root');
     for (var k = 0; k < keys.length; k++) {
       if (keyIdOf(keys[k].publicKey) !== keys[k].entry.key_id) throw bad('an intake key\'s id is not derived from its key');
+    }
+    // The certified forwarding key (§2.5): checked like an intake key, not used by the page.
+    if (hasOwn(p, 'forwarding_key')) {
+      var f = p.forwarding_key;
+      var fpk = isPlainObject(f) && closed(f, ['key_id', 'public_key']) ? base64Decode(f.public_key) : null;
+      if (fpk === null || fpk.length !== PUBLIC_KEY_BYTES || f.key_id !== keyIdOf(fpk)) {
+        throw bad('the forwarding key entry is not valid');
+      }
     }
     var scripts = Object.create(null);
     for (var n = 0; n < scriptNames.length; n++) scripts[scriptNames[n]] = p.scripts[scriptNames[n]];
@@ -540,6 +558,146 @@
     return { v: 1, key_id: entry.key_id, public_key: entry.public_key, fingerprint: fingerprintOf(pk) };
   }
 
+  // --- §4.6 proof of work ----------------------------------------------------------------
+
+  var POW_CONTEXT = 'tipgate-pow-v1';
+  var POW_CHALLENGE_BYTES = 49; // random(16) ‖ expires(8) ‖ difficulty(1) ‖ MAC(24)
+  var POW_DIFFICULTY_OFFSET = 24;
+  var POW_NONCE_BYTES = 8; // the server takes 1 to 32; a big-endian counter, as tipdesk's solver
+  var POW_MAX_NONCE_BYTES = 32;
+  var TWO_32 = 4294967296;
+
+  // SHA-512 of m[0..n) into out (64 bytes): tweetnacl's crypto_hash, which is nacl.hash
+  // without its allocations; nacl.hash where lowlevel is not there.
+  function sha512Into(nacl, out, m) {
+    if (nacl.lowlevel && typeof nacl.lowlevel.crypto_hash === 'function') {
+      nacl.lowlevel.crypto_hash(out, m, m.length);
+    } else {
+      out.set(nacl.hash(m));
+    }
+    return out;
+  }
+
+  function leadingZeroBits(hash) {
+    var n = 0;
+    for (var i = 0; i < hash.length; i++) {
+      var b = hash[i];
+      if (b !== 0) return n + Math.clz32(b) - 24;
+      n += 8;
+    }
+    return n;
+  }
+
+  function checkChallenge(challenge) {
+    if (!(challenge instanceof Uint8Array) || challenge.length !== POW_CHALLENGE_BYTES) {
+      throw failure('bad_challenge', 'a proof-of-work challenge is 49 bytes');
+    }
+  }
+
+  // "tipgate-pow-v1" ‖ challenge ‖ SHA-512(sealed), followed by room for `nonceBytes`.
+  function powMessage(nacl, challenge, sealed, nonceBytes) {
+    checkChallenge(challenge);
+    if (!(sealed instanceof Uint8Array)) throw new TypeError('proof of work: sealed must be a Uint8Array');
+    var context = utf8(POW_CONTEXT);
+    var message = new Uint8Array(context.length + POW_CHALLENGE_BYTES + 64 + nonceBytes);
+    message.set(context, 0);
+    message.set(challenge, context.length);
+    message.set(sha512Into(nacl, new Uint8Array(64), sealed), context.length + POW_CHALLENGE_BYTES);
+    return message;
+  }
+
+  // Parses the answer of GET /api/v1/challenge (§4.6), its text or the parsed object:
+  // {"challenge":"<base64 of 49 bytes>","difficulty":D,"expires":UNIX,"v":1}. The difficulty
+  // the server checks is the one inside the challenge, so that is the one returned; an answer
+  // whose "difficulty" says otherwise is refused.
+  function parseChallenge(answer) {
+    var bad = function (why) { return failure('bad_challenge', why); };
+    var o = answer;
+    if (typeof o === 'string') o = parseJSON(o, 'bad_challenge', 'the challenge');
+    if (!closed(o, ['challenge', 'difficulty', 'expires', 'v'])) throw bad('not a v1 proof-of-work challenge');
+    if (o.v !== 1) throw bad('not a v1 proof-of-work challenge');
+    var bytes = base64Decode(o.challenge);
+    if (bytes === null || bytes.length !== POW_CHALLENGE_BYTES) throw bad('the challenge is not 49 bytes in base64');
+    if (!Number.isSafeInteger(o.difficulty) || o.difficulty !== bytes[POW_DIFFICULTY_OFFSET]) {
+      throw bad('the difficulty does not match the challenge');
+    }
+    if (!Number.isSafeInteger(o.expires)) throw bad('expires must be a number of seconds');
+    return { challenge: bytes, challengeBase64: o.challenge, difficulty: o.difficulty, expires: o.expires };
+  }
+
+  // A solver that can be run in slices (the worker reports progress between them, the page
+  // without a worker yields to the event loop). Nonces are an 8-byte big-endian counter from
+  // 0, as tipdesk's ProofOfWorkSolver counts, so both find the same first nonce.
+  function powSolver(challenge, sealed) {
+    var nacl = naclLib();
+    var message = powMessage(nacl, challenge, sealed, POW_NONCE_BYTES);
+    var at = message.length - POW_NONCE_BYTES;
+    var difficulty = challenge[POW_DIFFICULTY_OFFSET];
+    var out = new Uint8Array(64);
+    var counter = 0; // the next nonce to try; exact up to 2^53
+    var hasLowlevel = !!(nacl.lowlevel && typeof nacl.lowlevel.crypto_hash === 'function');
+
+    function meets(hash) {
+      // leadingZeroBits(hash) >= difficulty, reading only the bytes it needs
+      var d = difficulty;
+      for (var i = 0; d >= 8; i++, d -= 8) if (hash[i] !== 0) return false;
+      return d === 0 || (hash[(difficulty - d) >> 3] >> (8 - d)) === 0;
+    }
+
+    function run(count) {
+      var end = Math.min(counter + Math.max(0, Math.floor(count)), Number.MAX_SAFE_INTEGER);
+      while (counter < end) {
+        var hi = Math.floor(counter / TWO_32);
+        var lo = counter >>> 0;
+        message[at] = hi >>> 24; message[at + 1] = (hi >>> 16) & 255;
+        message[at + 2] = (hi >>> 8) & 255; message[at + 3] = hi & 255;
+        message[at + 4] = lo >>> 24; message[at + 5] = (lo >>> 16) & 255;
+        message[at + 6] = (lo >>> 8) & 255; message[at + 7] = lo & 255;
+        counter++;
+        if (hasLowlevel) nacl.lowlevel.crypto_hash(out, message, message.length);
+        else out.set(nacl.hash(message));
+        if (meets(out)) return message.slice(at);
+      }
+      return null;
+    }
+
+    return {
+      difficulty: difficulty,
+      tried: function () { return counter; },
+      run: run
+    };
+  }
+
+  // Finds a nonce for `challenge` (49 bytes, the difficulty inside it) and `sealed` (the
+  // sealed box's bytes) within `maxIterations` hashes (default: 2^32, as tipdesk's), or null.
+  function powSolve(challenge, sealed, maxIterations) {
+    return powSolver(challenge, sealed).run(maxIterations === undefined ? TWO_32 : maxIterations);
+  }
+
+  // The server's check (§4.6) without the MAC, expiry and replay parts: does SHA-512 of the
+  // preimage have at least the challenge's difficulty in leading zero bits?
+  function powVerify(challenge, sealed, nonce) {
+    if (!(nonce instanceof Uint8Array) || nonce.length < 1 || nonce.length > POW_MAX_NONCE_BYTES) return false;
+    var nacl = naclLib();
+    var message = powMessage(nacl, challenge, sealed, nonce.length);
+    message.set(nonce, message.length - nonce.length);
+    return leadingZeroBits(sha512Into(nacl, new Uint8Array(64), message)) >= challenge[POW_DIFFICULTY_OFFSET];
+  }
+
+  // A copy of a submission {v, key_id, sealed} with "pow":{"challenge","nonce"} added; the
+  // challenge as the server sent it (its base64 text), the nonce as bytes.
+  function withPow(submission, challengeBase64, nonce) {
+    var c = base64Decode(challengeBase64);
+    if (c === null || c.length !== POW_CHALLENGE_BYTES) throw failure('bad_challenge', 'the challenge is not 49 bytes in base64');
+    if (!(nonce instanceof Uint8Array) || nonce.length < 1 || nonce.length > POW_MAX_NONCE_BYTES) {
+      throw new TypeError('withPow: the nonce must be 1 to 32 bytes');
+    }
+    return {
+      v: submission.v, key_id: submission.key_id, sealed: submission.sealed,
+      pow: { challenge: challengeBase64, nonce: base64Encode(nonce) }
+    };
+  }
+
   var tipgateSeal = {
     keyIdOf: keyIdOf,
     fingerprintOf: fingerprintOf,
@@ -554,7 +712,14 @@
     keyDocumentOf: keyDocumentOf,
     todayUTC: todayUTC,
     base64Decode: base64Decode,
+    parseChallenge: parseChallenge,
+    leadingZeroBits: leadingZeroBits,
+    powSolver: powSolver,
+    powSolve: powSolve,
+    powVerify: powVerify,
+    withPow: withPow,
     KEYRING_CONTEXT: KEYRING_CONTEXT,
+    POW_CONTEXT: POW_CONTEXT,
     MAX_PADDED_BYTES: MAX_PADDED_BYTES
   };
 
