@@ -154,3 +154,26 @@ import Testing
 extension Data {
     fileprivate func firstIndex(of byte: UInt8, after i: Int) -> Int? { self[(i + 1)...].firstIndex(of: byte) }
 }
+
+/// Issue 4: "a restore from backup gives back every tip and triage record".
+@Suite struct BackupTriageTests {
+    @Test func restoreGivesBackTriage() async throws {
+        let f = DeskFixture()
+        _ = try await f.populated(["a tip to triage", "another tip"])
+        let session = try f.desk.session(f.passphrase)
+        let first = try #require(try session.tips().first)
+        var change = TriageChange()
+        change.status = .reviewing
+        change.urgency = .high
+        change.addTags = ["kazan"]
+        change.note = "call the partner"
+        let set = try session.triage(first.id, change).triage
+        let out = f.root.appendingPathComponent("triage.backup")
+        _ = try VaultBackup(vault: f.vault).backup(to: out, passphrase: f.passphrase, cost: .interactive)
+        let target = Vault(directory: f.root.appendingPathComponent("restored-triage"))
+        _ = try VaultBackup.restore(try Data(contentsOf: out), name: "triage.backup", passphrase: f.passphrase, to: target)
+        let restored = try Desk(vault: target).session(f.passphrase).tip(first.id)
+        #expect(restored.triage == set)
+        #expect(set.status == .reviewing && set.urgency == .high && set.tags == ["kazan"] && set.notes.count == 1)
+    }
+}
