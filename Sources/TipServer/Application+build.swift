@@ -14,6 +14,8 @@ public struct ServerDependencies: Sendable {
     public var keys: any KeyDirectory
     public var logger: Logger
     public var pages: PageResources
+    /// Where the no-JS path stores (a higher disk floor); nil: the same as `repository`.
+    public var formRepository: (any TipRepository)?
     /// Counters and histograms without client data (§4.7), shown on the admin listener.
     public var metrics = ServerMetrics()
     /// The store as the admin listener sees it (pull, purge, registered couriers).
@@ -60,11 +62,14 @@ public struct ServerDependencies: Sendable {
             }
         }
         let metrics = ServerMetrics()
-        let repository = DiskFloorRepository(
-            base: GroupCommitWriter(database: db, onBatch: { metrics.batch($0) }), directory: config.dataDirectory,
-            minimumFreeBytes: config.minFreeBytes)
+        let writer = GroupCommitWriter(database: db, onBatch: { metrics.batch($0) })
+        let repository = DiskFloorRepository(base: writer, directory: config.dataDirectory, minimumFreeBytes: config.minFreeBytes)
         var deps = ServerDependencies(repository: repository, keys: keys, logger: logger, pages: pages)
         deps.metrics = metrics
+        // The no-JS path stops `noJSReserveBytes` earlier, so a flood there cannot take the
+        // disk the sealed path needs (§4.3).
+        deps.formRepository = DiskFloorRepository(
+            base: writer, directory: config.dataDirectory, minimumFreeBytes: config.minFreeBytes + config.noJSReserveBytes)
         deps.services = services
         deps.admin = db
         if let days = config.retentionDays { deps.services.append(RetentionService(database: db, days: days, logger: logger)) }
@@ -96,8 +101,9 @@ public func buildRouter(_ config: ServerConfig, _ deps: ServerDependencies) -> R
         metrics: deps.metrics)
     router.addRoutes(tips.endpoints, atPath: "/api/v1")
     let pages = PageController<BasicRequestContext>(
-        resources: deps.pages, repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes,
-        logger: deps.logger, metrics: deps.metrics)
+        resources: deps.pages, repository: deps.formRepository ?? deps.repository, keys: deps.keys,
+        maxPaddedBytes: config.maxPaddedBytes, logger: deps.logger, metrics: deps.metrics,
+        limiter: NoJSLimiter(ratePerSecond: config.noJSRatePerSecond, burst: config.noJSBurst, maxInFlight: config.noJSMaxInFlight))
     router.addRoutes(pages.endpoints)
     return router
 }
@@ -110,10 +116,17 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let tls = try TLSSettings.server(certificatePath: config.tlsCertificatePath, keyPath: config.tlsKeyPath)
     let host = config.host
+    let headerTimeout = config.headerTimeoutSeconds
     return Application(
         router: buildRouter(config, deps),
-        server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(30))), tlsConfiguration: tls),
-        configuration: ApplicationConfiguration(address: .hostname(host, port: config.port), serverName: nil),
+        server: try .tls(
+            .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [HeaderDeadlineHandler(timeout: .seconds(Int64(headerTimeout)))], idleTimeout: .seconds(30))),
+            tlsConfiguration: tls),
+        configuration: ApplicationConfiguration(
+            address: .hostname(host, port: config.port), serverName: nil,
+            availableConnectionsDelegate: .maximum(config.maxConnections, logger: deps.logger)),
         services: deps.services,
         onServerRunning: { channel in
             await onListening(host, channel.localAddress?.port ?? config.port)

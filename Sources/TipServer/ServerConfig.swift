@@ -22,6 +22,16 @@ public struct ServerConfig: Sendable {
     public var powDifficulty = 0
     public var powMaxDifficulty = 16
     public var powPerBit = 30
+    /// Connection limits (§4.3): the most open connections, and how long a request head may
+    /// take to arrive (slowloris).
+    public var maxConnections = 1024
+    public var headerTimeoutSeconds = 10
+    /// The no-JS path's own limits (§4.3): a global token bucket, a concurrency cap, and the
+    /// disk it may not use (kept for sealed tips), above `minFreeBytes`.
+    public var noJSRatePerSecond = 2.0
+    public var noJSBurst = 20
+    public var noJSMaxInFlight = 4
+    public var noJSReserveBytes: UInt64 = 256 << 20
     public var tlsCertificatePath: String
     public var tlsKeyPath: String
     /// Where the keys come from: the pinned root and the installed (or given) keyring, or,
@@ -60,6 +70,8 @@ public struct ServerConfig: Sendable {
         public static let minFreeBytes = "minFreeBytes"
         public static let powDifficulty = "powDifficulty"
         public static let powMaxDifficulty = "powMaxDifficulty"
+        public static let maxConnections = "maxConnections"
+        public static let noJSReserveBytes = "noJsReserveBytes"
         public static let tlsCert = "tls.cert"
         public static let tlsKey = "tls.key"
         public static let publicKey = "publicKey"
@@ -131,6 +143,8 @@ public struct ServerConfig: Sendable {
         }
         if let d = try number(Key.powDifficulty, 0...32) { config.powDifficulty = d }
         if let d = try number(Key.powMaxDifficulty, 0...32) { config.powMaxDifficulty = d }
+        if let n = try number(Key.maxConnections, 16...1_000_000) { config.maxConnections = n }
+        if let n = try number(Key.noJSReserveBytes, 0...Int.max) { config.noJSReserveBytes = UInt64(n) }
         guard config.powMaxDifficulty >= config.powDifficulty else { throw ConfigError("powMaxDifficulty must be at least powDifficulty") }
         let retention = r.string(forKey: ConfigKey(Key.retentionDays)) ?? r.int(forKey: ConfigKey(Key.retentionDays)).map(String.init)
         if let r = retention, !r.isEmpty {

@@ -22,8 +22,8 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("TIPGATE_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
-SIZES = {"small": dict(rounds=3, threads=8, seconds=1.5, fsync_tips=20),
-         "large": dict(rounds=20, threads=32, seconds=4.0, fsync_tips=300)}
+SIZES = {"small": dict(rounds=3, threads=8, seconds=1.5, fsync_tips=20, slow=200, slow_seconds=14),
+         "large": dict(rounds=20, threads=32, seconds=4.0, fsync_tips=300, slow=600, slow_seconds=25)}
 
 
 def key_doc(pk):
@@ -221,10 +221,117 @@ def check_fulldisk(work, pk, kid, pub, size):
         subprocess.run(["umount", "-l", mnt], capture_output=True)
 
 
+def check_slowloris(work, pk, kid, pub, size):
+    """Hundreds of connections dribble a request head a byte a second while honest sealed
+    submissions keep going through; the header deadline (10 s) closes the dribblers."""
+    import socket
+    data = os.path.join(work, "slow-data")
+    server = Server(work, data, pub)
+    ctx = ssl.create_default_context(cafile=server.cert)
+    ctx.check_hostname = False
+    slow = []
+    for _ in range(size["slow"]):
+        try:
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", server.port), timeout=5), server_hostname="localhost")
+            s.sendall(b"POST /api/v1/tips HTTP/1.1\r\nHost: x\r\n")
+            s.setblocking(False)
+            slow.append(s)
+        except OSError:
+            break
+    opened = len(slow)
+    latencies, failures = [], 0
+    start = time.time()
+    closed_by_server = 0
+    while time.time() - start < size["slow_seconds"]:
+        for s in list(slow):
+            try:
+                s.send(b"X")
+                # The server's close shows first as TLS close_notify on the read side (the TCP
+                # close follows after NIO's TLS shutdown timeout).
+                if s.recv(1) == b"":
+                    raise ssl.SSLZeroReturnError()
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+                pass
+            except OSError:
+                slow.remove(s)
+                closed_by_server += 1
+        t0 = time.time()
+        try:
+            c = server.conn()
+            _, body = envelope(pk, kid, "honest tip during slowloris")
+            c.request("POST", "/api/v1/tips", body, {"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status == 201:
+                latencies.append(time.time() - t0)
+            else:
+                failures += 1
+        except Exception:
+            failures += 1
+        time.sleep(0.5)
+    for s in slow:
+        try:
+            s.close()
+        except OSError:
+            pass
+    server.stop()
+    latencies.sort()
+    worst = latencies[-1] if latencies else float("inf")
+    median = latencies[len(latencies) // 2] if latencies else float("inf")
+    print(f"slowloris: {opened} dribbling connections, {closed_by_server} closed by the server's header deadline; "
+          f"{len(latencies)} honest tips stored, {failures} failed, median {median:.3f} s, worst {worst:.3f} s")
+    return opened >= size["slow"] // 2 and failures == 0 and worst < 2.0 and closed_by_server >= opened * 0.9
+
+
+def check_shutdown(work, pk, kid, pub, size):
+    """SIGTERM mid-load: the server stops accepting, drains what is in flight, and exits;
+    every tip it acknowledged is stored."""
+    data = os.path.join(work, "shutdown-data")
+    server = Server(work, data, pub)
+    acked, lock = [], threading.Lock()
+    stop = time.time() + 1.5
+
+    def worker(n):
+        c = server.conn()
+        i = 0
+        while time.time() < stop:
+            sealed, body = envelope(pk, kid, f"shutdown {n} {i}")
+            i += 1
+            try:
+                c.request("POST", "/api/v1/tips", body, {"Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                if r.status == 201:
+                    with lock:
+                        acked.append(sealed)
+            except Exception:
+                return
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(0.7)
+    t0 = time.time()
+    server.proc.send_signal(signal.SIGTERM)
+    try:
+        code = server.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        code = "timeout"
+    took = time.time() - t0
+    for t in threads:
+        t.join()
+    held = stored_blobs(data)
+    lost = [a for a in acked if a not in held]
+    print(f"shutdown: exit {code} {took:.2f} s after SIGTERM, {len(acked)} acknowledged, lost = {len(lost)}")
+    return code == 0 and not lost and len(acked) > 0
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--size", choices=SIZES, default="small")
-    p.add_argument("checks", nargs="*", default=["crash", "fsync", "fulldisk"])
+    p.add_argument("checks", nargs="*", default=["crash", "fsync", "fulldisk", "slowloris", "shutdown"])
     args = p.parse_args()
     size = SIZES[args.size]
     work = tempfile.mkdtemp(prefix="tipgate-resilience-")
@@ -237,7 +344,9 @@ def main():
     passed = failed = 0
     try:
         for name in args.checks:
-            ok = {"crash": check_crash, "fsync": check_fsync, "fulldisk": check_fulldisk}[name](work, pk, doc["key_id"], pub, size)
+            checks = {"crash": check_crash, "fsync": check_fsync, "fulldisk": check_fulldisk,
+                      "slowloris": check_slowloris, "shutdown": check_shutdown}
+            ok = checks[name](work, pk, doc["key_id"], pub, size)
             passed += ok
             failed += not ok
             if not ok:

@@ -17,6 +17,7 @@ struct PageController<Context: RequestContext> {
     let maxPaddedBytes: Int
     let logger: Logger
     let metrics: ServerMetrics
+    let limiter: NoJSLimiter
 
     /// The page CSP: `default-src 'none'`, loosened only as far as same-origin scripts,
     /// styles, fetches, workers and form posts.
@@ -78,8 +79,26 @@ struct PageController<Context: RequestContext> {
         guard mediaType == "application/x-www-form-urlencoded" else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the form as application/x-www-form-urlencoded")
         }
-        let form = try await SecureBody.collect(request, limit: Self.maxFormBytes)
         let fallbackLang = PageResources.language(explicit: nil, acceptLanguage: request.headers[.acceptLanguage])
+        // Its own bucket and cap (§4.3). Refused before the body is read, so a flood costs
+        // little; the witness gets the busy page in the language asked for.
+        guard await limiter.enter() else {
+            let lang = PageResources.language(explicit: request.uri.queryParameters.get("lang"), acceptLanguage: request.headers[.acceptLanguage])
+            metrics.rejected("busy")
+            return page("index", lang: lang, status: .serviceUnavailable, form: [:], error: catalog(lang)["err_busy"])
+        }
+        do {
+            let form = try await SecureBody.collect(request, limit: Self.maxFormBytes)
+            let response = try await seal(form, request: request, fallbackLang: fallbackLang)
+            await limiter.leave()
+            return response
+        } catch {
+            await limiter.leave()
+            throw error
+        }
+    }
+
+    private func seal(_ form: SecureBytes, request: Request, fallbackLang: String) async throws -> Response {
         let sealed: (lang: String?, sealed: [UInt8])
         do {
             sealed = try sealForm(form)
