@@ -12,7 +12,7 @@ DEV := .dev
 DEV_PASSPHRASE := dev-passphrase-not-secret
 BIN := .build/debug
 
-.PHONY: help deps deps-test apt-install build run dev test soak test-tls clean-dev
+.PHONY: help deps deps-test apt-install build run dev test soak test-tls fuzz clean-dev
 
 help:
 	@echo "make run    install what is missing, build, create dev keys and a cert, serve on https://127.0.0.1:8443"
@@ -71,6 +71,7 @@ test: deps-test
 	node --test Tests/js/
 	/usr/bin/python3 Tests/browser/test_browser.py
 	/usr/bin/python3 Tests/resilience/resilience.py --size small
+	bash Fuzz/fuzz.sh 5
 	bash Deploy/check.sh
 
 # testssl.sh (Debian) against a live server on loopback: protocols, ciphers, HSTS.
@@ -78,6 +79,10 @@ test-tls: deps-test
 	@command -v testssl >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=testssl.sh
 	swift build
 	bash Tests/tls/test-tls.sh
+
+# libFuzzer on every TipCore parser of outside input; crashers land in Tests/Fuzz/crashers/.
+fuzz:
+	bash Fuzz/fuzz.sh $(or $(FUZZ_SECONDS),10)
 
 # The durability proof at a large size: more kills, more connections (bounded, loopback only).
 soak: deps-test
