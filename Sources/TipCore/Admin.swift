@@ -92,39 +92,6 @@ public struct AckPayload: Equatable, Sendable {
     }
 }
 
-/// A courier transport key's public document (SECURITY.md §5.1): registered on the server with
-/// `tipgate reviewers add`, it lets a courier pull sealed tips and push acks. It opens nothing.
-public struct CourierKeyDocument: Equatable, Sendable {
-    public static let fingerprintPrefix = "courier:"
-    public let keyID: KeyID
-    public let publicKey: [UInt8]
-    public let fingerprint: String
-
-    public init(keyID: KeyID, publicKey: [UInt8], fingerprint: String) {
-        self.keyID = keyID
-        self.publicKey = publicKey
-        self.fingerprint = fingerprint
-    }
-
-    public func encoded() -> Data {
-        var d = StrictJSON.encode(
-            RootKeyDocument.Wire(v: 1, type: "courier", key_id: keyID.hex, public_key: Data(publicKey).base64EncodedString(), fingerprint: fingerprint))
-        d.append(0x0a)
-        return d
-    }
-
-    public static func decode(_ data: Data) throws -> CourierKeyDocument {
-        let w: RootKeyDocument.Wire
-        do { w = try StrictJSON.decode(RootKeyDocument.Wire.self, from: data) } catch {
-            throw FormatError("bad_courier_key", "not a v1 courier key document")
-        }
-        guard w.v == 1, w.type == "courier", let id = KeyID(w.key_id), let pk = StrictBase64.decode(w.public_key), pk.count == 32 else {
-            throw FormatError("bad_courier_key", "not a v1 courier key document")
-        }
-        return CourierKeyDocument(keyID: id, publicKey: Array(pk), fingerprint: w.fingerprint)
-    }
-}
-
 /// Signed admin requests (SECURITY.md §5.1). Every request carries these headers; the
 /// signature covers the method, path, timestamp, nonce and a hash of the body, so nothing can
 /// be replayed, moved to another route or changed in transit.

@@ -1,45 +1,5 @@
 import Foundation
 
-/// The vault key's public document: the key another vault seals a key share to
-/// (`tipdesk keys vault-key`, `keys share`, `keys receive`).
-///
-///     {"fingerprint":"vault:<64 hex in groups of 4>","key_id":"<16 hex>","public_key":"<base64>","type":"vault","v":1}
-///
-/// Like the root document (§2.4): `key_id` and the fingerprint's hex are computed as in §2.1,
-/// and the fingerprint carries a `vault:` prefix so it can never be mistaken for an intake
-/// key's (a server must never be handed a vault key to seal tips to) or the root's.
-public struct VaultKeyDocument: Equatable, Sendable {
-    public static let version = 1
-    public static let fingerprintPrefix = "vault:"
-    public let keyID: KeyID
-    public let publicKey: [UInt8]
-    public let fingerprint: String
-
-    public init(keyID: KeyID, publicKey: [UInt8], fingerprint: String) {
-        self.keyID = keyID
-        self.publicKey = publicKey
-        self.fingerprint = fingerprint
-    }
-
-    public func encoded() -> Data {
-        var d = StrictJSON.encode(
-            RootKeyDocument.Wire(v: Self.version, type: "vault", key_id: keyID.hex, public_key: Data(publicKey).base64EncodedString(), fingerprint: fingerprint))
-        d.append(0x0a)
-        return d
-    }
-
-    /// Checks the shape only; `VaultIdentity.verifiedDocument` (TipCrypto) also checks that the
-    /// id and fingerprint derive from the key, and every reader MUST use that.
-    public static func decode(_ data: Data) throws -> VaultKeyDocument {
-        let w: RootKeyDocument.Wire
-        do { w = try StrictJSON.decode(RootKeyDocument.Wire.self, from: data) } catch { throw FormatError("bad_vault_key", "not a v1 vault key document") }
-        guard w.v == version, w.type == "vault", let id = KeyID(w.key_id), let pk = StrictBase64.decode(w.public_key), pk.count == 32 else {
-            throw FormatError("bad_vault_key", "not a v1 vault key document")
-        }
-        return VaultKeyDocument(keyID: id, publicKey: Array(pk), fingerprint: w.fingerprint)
-    }
-}
-
 /// A key share file (`tipdesk keys share`), one line ending in LF:
 ///
 ///     {"format":"tipdesk-key-share","sealed":"<base64>","to":"<16 hex>","v":1}

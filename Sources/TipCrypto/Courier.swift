@@ -10,19 +10,9 @@ import TipCore
 public enum CourierKey {
     public static let magic = "tipdesk-courier-key v1\n"
 
-    public static func document(for publicKey: [UInt8]) -> CourierKeyDocument {
-        CourierKeyDocument(
-            keyID: KeyIdentity.keyID(for: publicKey), publicKey: publicKey,
-            fingerprint: CourierKeyDocument.fingerprintPrefix + KeyIdentity.fingerprint(for: publicKey))
-    }
+    public static func document(for publicKey: [UInt8]) -> CourierKeyDocument { .derived(from: publicKey) }
 
-    public static func verifiedDocument(_ data: Data) throws -> CourierKeyDocument {
-        let doc = try CourierKeyDocument.decode(data)
-        guard doc == document(for: doc.publicKey) else {
-            throw FormatError("bad_courier_key", "the courier key's id or fingerprint is not derived from its key")
-        }
-        return doc
-    }
+    public static func verifiedDocument(_ data: Data) throws -> CourierKeyDocument { try .verified(data) }
 
     public static func encode(_ pair: SigningKeyPair) -> Data {
         let json = pair.secretKey.withUnsafeBytes { sk in

@@ -5,21 +5,11 @@ import TipCore
 /// How a vault key is named: like an intake key (§2.1), with a `vault:` prefix on the
 /// fingerprint so it is never mistaken for an intake key or the root.
 public enum VaultIdentity {
-    public static func document(for publicKey: [UInt8]) -> VaultKeyDocument {
-        VaultKeyDocument(
-            keyID: KeyIdentity.keyID(for: publicKey), publicKey: publicKey,
-            fingerprint: VaultKeyDocument.fingerprintPrefix + KeyIdentity.fingerprint(for: publicKey))
-    }
+    public static func document(for publicKey: [UInt8]) -> VaultKeyDocument { .derived(from: publicKey) }
 
     /// A vault document whose id and fingerprint derive from its key. A sharer MUST check this
     /// before sealing to it (the same rule as §2.2).
-    public static func verifiedDocument(_ data: Data) throws -> VaultKeyDocument {
-        let doc = try VaultKeyDocument.decode(data)
-        guard doc == document(for: doc.publicKey) else {
-            throw FormatError("bad_vault_key", "the vault key's id or fingerprint is not derived from its key")
-        }
-        return doc
-    }
+    public static func verifiedDocument(_ data: Data) throws -> VaultKeyDocument { try .verified(data) }
 }
 
 /// The document inside a key share (`tipdesk keys share`), closed JSON (§1), sorted keys:

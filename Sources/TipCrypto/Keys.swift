@@ -60,3 +60,21 @@ public enum KeyIdentity {
         return doc
     }
 }
+
+extension TypedKeyDocument {
+    /// The document of `publicKey`: id and fingerprint derived as in §2.1, with the kind's
+    /// prefix on the fingerprint.
+    public static func derived(from publicKey: [UInt8]) -> Self {
+        Self(keyID: KeyIdentity.keyID(for: publicKey), publicKey: publicKey, fingerprint: fingerprintPrefix + KeyIdentity.fingerprint(for: publicKey))
+    }
+
+    /// Parses a document and checks that its id and fingerprint derive from its key; a reader
+    /// MUST NOT use one that fails (the rule of §2.2).
+    public static func verified(_ data: Data) throws -> Self {
+        let doc = try decode(data)
+        guard doc == derived(from: doc.publicKey) else {
+            throw FormatError("bad_\(Kind.type)_key", "the \(Kind.type) key's id or fingerprint is not derived from its key")
+        }
+        return doc
+    }
+}

@@ -51,20 +51,10 @@ public final class SigningKeyPair {
 /// How a root key is named (SECURITY.md §2.4): like an intake key, with a `root:` prefix on
 /// the fingerprint so the two can never be confused.
 public enum RootIdentity {
-    public static func document(for publicKey: [UInt8]) -> RootKeyDocument {
-        RootKeyDocument(
-            keyID: KeyIdentity.keyID(for: publicKey), publicKey: publicKey,
-            fingerprint: RootKeyDocument.fingerprintPrefix + KeyIdentity.fingerprint(for: publicKey))
-    }
+    public static func document(for publicKey: [UInt8]) -> RootKeyDocument { .derived(from: publicKey) }
 
     /// A root document whose id and fingerprint derive from its key.
-    public static func verifiedDocument(_ data: Data) throws -> RootKeyDocument {
-        let doc = try RootKeyDocument.decode(data)
-        guard doc == document(for: doc.publicKey) else {
-            throw FormatError("bad_root_key", "the root key's id or fingerprint is not derived from its key")
-        }
-        return doc
-    }
+    public static func verifiedDocument(_ data: Data) throws -> RootKeyDocument { try .verified(data) }
 
     /// Normalizes a typed fingerprint: `root:` prefix required, spaces and case ignored.
     public static func normalize(_ fingerprint: String) -> String? {
