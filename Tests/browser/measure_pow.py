@@ -48,6 +48,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_browser import _kill_driver_processes, _pids_using  # noqa: E402  (one copy of the cleanup)
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from selenium import webdriver
@@ -102,19 +105,6 @@ class Static(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def _pids_using(marker):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if marker.encode() in f.read():
-                        pids.append(int(entry))
-            except OSError:
-                pass
-    return pids
-
-
 def renderer_pids(user_data_dir):
     out = []
     for pid in _pids_using(user_data_dir):
@@ -143,16 +133,7 @@ def stop_everything():
             driver.quit()
         except Exception:
             pass
-        try:
-            os.killpg(chromedriver_pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        for pid in _pids_using(user_data_dir):
-            if pid != os.getpid():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        _kill_driver_processes(chromedriver_pid, user_data_dir)
         _started["drivers"].remove((driver, chromedriver_pid, user_data_dir))
     if _started["server"] is not None:
         _started["server"].shutdown()

@@ -95,6 +95,37 @@ def stored_blobs(data):
         db.close()
 
 
+def load(server, pk, kid, label, count, stop, acked, lock, sent, keep_going):
+    """Starts `count` threads, each posting sealed tips on its own kept-alive connection until
+    `stop`, adding the sealed bytes of every 201 to `acked`. On a broken connection a thread
+    reconnects (`keep_going`, for kills) or ends (for a shutdown)."""
+    def worker(n):
+        c = server.conn()
+        i = 0
+        while time.time() < stop:
+            sealed, body = envelope(pk, kid, f"{label} worker {n} tip {i}")
+            i += 1
+            try:
+                c.request("POST", "/api/v1/tips", body, {"Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                with lock:
+                    sent[0] += 1
+                    if r.status == 201:
+                        acked.append(sealed)
+            except Exception:
+                c.close()
+                if not keep_going:
+                    return
+                c = server.conn()
+        c.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    return threads
+
+
 def check_crash(work, pk, kid, pub, size):
     data = os.path.join(work, "crash-data")
     acked, lock, sent = [], threading.Lock(), [0]
@@ -102,28 +133,7 @@ def check_crash(work, pk, kid, pub, size):
         server = Server(work, data, pub)
         stop = time.time() + size["seconds"]
 
-        def worker(n):
-            c = server.conn()
-            i = 0
-            while time.time() < stop:
-                sealed, body = envelope(pk, kid, f"round {rnd} worker {n} tip {i}")
-                i += 1
-                try:
-                    c.request("POST", "/api/v1/tips", body, {"Content-Type": "application/json"})
-                    r = c.getresponse()
-                    r.read()
-                    with lock:
-                        sent[0] += 1
-                        if r.status == 201:
-                            acked.append(sealed)
-                except Exception:
-                    c.close()
-                    c = server.conn()
-            c.close()
-
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(size["threads"])]
-        for t in threads:
-            t.start()
+        threads = load(server, pk, kid, f"round {rnd}", size["threads"], stop, acked, lock, sent, keep_going=True)
         time.sleep(size["seconds"] * 0.7)
         server.kill()  # mid-load: requests are in flight
         for t in threads:
@@ -292,25 +302,7 @@ def check_shutdown(work, pk, kid, pub, size):
     acked, lock = [], threading.Lock()
     stop = time.time() + 1.5
 
-    def worker(n):
-        c = server.conn()
-        i = 0
-        while time.time() < stop:
-            sealed, body = envelope(pk, kid, f"shutdown {n} {i}")
-            i += 1
-            try:
-                c.request("POST", "/api/v1/tips", body, {"Content-Type": "application/json"})
-                r = c.getresponse()
-                r.read()
-                if r.status == 201:
-                    with lock:
-                        acked.append(sealed)
-            except Exception:
-                return
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
+    threads = load(server, pk, kid, "shutdown", 8, stop, acked, lock, [0], keep_going=False)
     time.sleep(0.7)
     t0 = time.time()
     server.proc.send_signal(signal.SIGTERM)
