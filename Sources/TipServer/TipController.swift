@@ -73,9 +73,7 @@ struct TipController<Context: RequestContext> {
     }
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else {
+        guard BodyReader.mediaType(of: request) == "application/json" else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the envelope as application/json")
         }
         let body = try await BodyReader.collect(request, limit: maxBodyBytes)
@@ -111,6 +109,12 @@ struct TipController<Context: RequestContext> {
 }
 
 enum BodyReader {
+    /// The request's media type without parameters, lowercased (`application/json; charset=utf-8`
+    /// is `application/json`).
+    static func mediaType(of request: Request) -> String? {
+        request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
     /// Reads a request body up to `limit` bytes, refusing early on a larger Content-Length.
     static func collect(_ request: Request, limit: Int) async throws -> Data {
         let tooLarge = APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")

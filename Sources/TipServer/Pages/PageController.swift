@@ -74,9 +74,7 @@ struct PageController<Context: RequestContext> {
     /// The no-JS path. The form is parsed from one locked buffer into another, sealed, and
     /// both are zeroed; the request's own buffers are zeroed too (SECURITY.md §3.7).
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/x-www-form-urlencoded" else {
+        guard BodyReader.mediaType(of: request) == "application/x-www-form-urlencoded" else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the form as application/x-www-form-urlencoded")
         }
         let fallbackLang = PageResources.language(explicit: nil, acceptLanguage: request.headers[.acceptLanguage])
