@@ -30,7 +30,14 @@ public enum VaultKind: KeyDocumentKind {
     public static var prefix: String { "vault:" }
 }
 
+/// The organization's forwarding key (SECURITY.md §11.3), certified by the root's keyring.
+public enum ForwardingKind: KeyDocumentKind {
+    public static var type: String { "forwarding" }
+    public static var prefix: String { "forwarding:" }
+}
+
 public typealias RootKeyDocument = TypedKeyDocument<RootKind>
+public typealias ForwardingKeyDocument = TypedKeyDocument<ForwardingKind>
 public typealias CourierKeyDocument = TypedKeyDocument<CourierKind>
 public typealias VaultKeyDocument = TypedKeyDocument<VaultKind>
 

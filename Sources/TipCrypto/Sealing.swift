@@ -91,6 +91,8 @@ public struct TipOpener {
 
     public func canOpen(_ keyID: KeyID) -> Bool { keys[keyID] != nil }
 
+    func key(_ keyID: KeyID) -> IntakeKeyPair? { keys[keyID] }
+
     public func open(keyID: KeyID, sealed: [UInt8]) throws -> TipDocument {
         guard let key = keys[keyID] else {
             throw CryptoError("no_matching_key", "no key in this vault matches key id \(keyID)")

@@ -88,6 +88,25 @@ public final class VaultDataKey: @unchecked Sendable {
         try Self.open(box, ad: Array(id.hex.utf8), key: recordKey)
     }
 
+    /// The signed forward a received tip came as (SECURITY.md §11.5): the record key, with
+    /// associated data that no record's (a bare tip id) can equal.
+    public func sealReceivedForward(_ plaintext: UnsafeRawBufferPointer, id: TipID) -> [UInt8] {
+        Self.seal(plaintext, ad: Array("forward:\(id.hex)".utf8), key: recordKey)
+    }
+
+    public func openReceivedForward(_ box: [UInt8], id: TipID) throws -> SecureBytes {
+        try Self.open(box, ad: Array("forward:\(id.hex)".utf8), key: recordKey)
+    }
+
+    /// The partner and organization registries (§11.1): one box each, named in the AD.
+    public func sealRegistry(_ plaintext: UnsafeRawBufferPointer, name: String) -> [UInt8] {
+        Self.seal(plaintext, ad: Array("registry:\(name)".utf8), key: recordKey)
+    }
+
+    public func openRegistry(_ box: [UInt8], name: String) throws -> SecureBytes {
+        try Self.open(box, ad: Array("registry:\(name)".utf8), key: recordKey)
+    }
+
     // MARK: Audit log
 
     public func sealAudit(_ plaintext: UnsafeRawBufferPointer, seq: Int64) -> [UInt8] {

@@ -1,0 +1,107 @@
+import Foundation
+import TipCore
+
+/// Signs, seals and verifies forwards (SECURITY.md §11.3).
+public enum ForwardSealer {
+    /// Signs `document` for the partner key `recipient` with the forwarding key, pads the signed
+    /// forward and seals it to that key, as a witness's client seals a tip: to the partner's
+    /// server it is an ordinary sealed tip.
+    public static func seal(
+        _ document: ForwardDocument, keyring: Data, forwardingKey: SigningKeyPair, to recipient: PublicKeyDocument,
+        maxPadded: Int = PaddedSize.defaultMaximum
+    ) throws -> (submission: Submission, forward: SignedForward) {
+        let fingerprint = BLAKE2b.hash(recipient.publicKey)
+        let id = Random.bytes(SignedForward.forwardIDBytes)
+        var doc = document.encoded()
+        defer { doc.resetBytes(in: 0..<doc.count) }
+        let message = SignedForward.signedMessage(recipient: fingerprint, forwardID: id, document: doc)
+        let signed = SignedForward(
+            recipient: fingerprint, forwardID: id, document: doc, keyring: keyring, signer: forwardingKey.publicKey,
+            signature: forwardingKey.sign(message))
+        var plain = [UInt8](signed.encoded())
+        defer { zero(&plain) }
+        guard PaddedSize.forDocument(length: plain.count) <= maxPadded else {
+            throw FormatError("tip_too_large", "the forward is too large once signed and encoded; share less of the tip")
+        }
+        let padded = plain.withUnsafeBytes { Padding.pad($0) }
+        let sealed = padded.withUnsafeBytes { SealedBox.seal($0, to: recipient.publicKey) }
+        return (Submission(keyID: recipient.keyID, sealed: sealed), signed)
+    }
+}
+
+/// What the recipient learns about a forward (SECURITY.md §11.5), in the order of the checks.
+public struct ForwardVerification: Equatable, Sendable {
+    public enum Status: String, Sendable, Equatable {
+        /// Signed by the forwarding key that a known organization's root certified.
+        case verified
+        /// Addressed to another key: someone it was sent to re-sealed it to this vault.
+        case wrongRecipient = "wrong_recipient"
+        /// The forwarding key's signature does not verify: the forward was altered.
+        case badSignature = "bad_signature"
+        /// The signing key is not the forwarding key the carried keyring certifies under its root.
+        case notCertified = "not_certified"
+        /// Certified, but by a root this vault does not know (`tipdesk orgs add`).
+        case unknownOrg = "unknown_org"
+    }
+
+    public let status: Status
+    /// The name this vault gave the sender (`tipdesk orgs add`), when verified.
+    public let org: String?
+    /// The fingerprint of the root whose keyring the forward carries (`root:…`), if it parsed.
+    public let rootFingerprint: String?
+    public let message: String
+
+    public var isVerified: Bool { status == .verified }
+}
+
+public enum ForwardVerifier {
+    /// A known organization: the name this vault gave it and its root public key.
+    public struct KnownOrg: Sendable {
+        public let name: String
+        public let rootPublicKey: [UInt8]
+        public init(name: String, rootPublicKey: [UInt8]) { (self.name, self.rootPublicKey) = (name, rootPublicKey) }
+    }
+
+    /// Checks a forward opened with the key `openedWith`: recipient, signature, certification
+    /// by the carried keyring's root, the document's org, and whether that root is known.
+    public static func verify(_ f: SignedForward, openedWith: [UInt8], known: [KnownOrg]) -> ForwardVerification {
+        func result(_ s: ForwardVerification.Status, _ why: String, org: String? = nil, root: [UInt8]? = nil) -> ForwardVerification {
+            ForwardVerification(status: s, org: org, rootFingerprint: root.map { RootIdentity.document(for: $0).fingerprint }, message: why)
+        }
+        guard VaultDataKey.macsEqual(f.recipient, BLAKE2b.hash(openedWith)) else {
+            return result(.wrongRecipient, "it was addressed to another organization's key and re-sealed to this vault")
+        }
+        guard SigningKeyPair.verify(f.signature, f.signedMessage, publicKey: f.signer) else {
+            return result(.badSignature, "its signature does not verify: it was altered after it was signed")
+        }
+        guard let ring = try? SignedDocument.decode(f.keyring),
+            SigningKeyPair.verify(ring.signature, SignedDocument.signedMessage(ring.payload), publicKey: ring.rootPublicKey),
+            let payload = try? KeyringPayload.decode(ring.payload),
+            payload.rootKeyID == KeyIdentity.keyID(for: ring.rootPublicKey)
+        else { return result(.notCertified, "the keyring it carries is not validly signed by any root") }
+        let root = ring.rootPublicKey
+        guard let fk = payload.forwardingKey, fk.publicKey == f.signer, fk.keyID == KeyIdentity.keyID(for: fk.publicKey) else {
+            return result(.notCertified, "it was signed by a key the sender's root has not certified as its forwarding key", root: root)
+        }
+        guard let doc = try? ForwardDocument.decode(f.document), doc.org == payload.rootKeyID else {
+            return result(.notCertified, "the document names another organization than the root that certified its key", root: root)
+        }
+        guard let org = known.first(where: { $0.rootPublicKey == root }) else {
+            return result(.unknownOrg, "it comes from an organization this vault does not know", root: root)
+        }
+        return result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
+    }
+}
+
+extension TipOpener {
+    /// Opens a sealed box and tells a tip from a forward (§11.3). Also returns the public key
+    /// that opened it, which a forward's recipient is checked against.
+    public func openPlaintext(keyID: KeyID, sealed: [UInt8]) throws -> (SealedPlaintext, openedWith: [UInt8]) {
+        guard let key = key(keyID) else {
+            throw CryptoError("no_matching_key", "no key in this vault matches key id \(keyID)")
+        }
+        let padded = try SealedBox.open(sealed, with: key)
+        let n = try Padding.unpaddedLength(padded)
+        return (try padded.withUnsafeBytes { try SealedPlaintext.decode(Data($0.prefix(n))) }, key.publicKey)
+    }
+}

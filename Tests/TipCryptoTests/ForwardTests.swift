@@ -1,0 +1,178 @@
+import Foundation
+import TipCore
+import TipTestSupport
+import Testing
+
+@testable import TipCrypto
+
+/// Forwards (SECURITY.md §11.3, §11.5): one case per verification outcome, each built with real
+/// keys, sealed and opened with real libsodium.
+@Suite struct ForwardVerificationTests {
+    /// An organization: a root, a forwarding key and the keyring in which the root certifies it.
+    struct Org {
+        let root = SigningKeyPair.generate()
+        let forwarding = SigningKeyPair.generate()
+        let intake = IntakeKeyPair.generate()
+        var keyring: Data
+
+        init(certify: Bool = true) {
+            keyring = Data()
+            let payload = KeyringPayload(
+                serial: 2, issued: Day("2026-11-01")!, expires: Day("2027-01-30")!, rootKeyID: KeyIdentity.keyID(for: root.publicKey),
+                intakeKeys: [IntakeKeyEntry(keyID: intake.keyID, publicKey: intake.publicKey, notBefore: Day("2026-11-01")!)], scripts: [:],
+                forwardingKey: certify ? .init(keyID: KeyIdentity.keyID(for: forwarding.publicKey), publicKey: forwarding.publicKey) : nil)
+            keyring = KeyringSigner.sign(payload, with: root).encoded()
+        }
+
+        var rootID: KeyID { KeyIdentity.keyID(for: root.publicKey) }
+        var known: ForwardVerifier.KnownOrg { .init(name: "Org \(rootID)", rootPublicKey: root.publicKey) }
+        var opener: TipOpener { TipOpener(keys: [intake]) }
+        var intakeDocument: PublicKeyDocument { intake.document }
+
+        func document(body: String = "Workers at the brick factory are locked in. █ took the passports.") throws -> ForwardDocument {
+            try ForwardDocument(org: rootID, day: Day("2026-11-02")!, body: body, fields: ["kind": "labour"], lang: "en", note: "please act",
+                category: "forced_labour", urgency: "high")
+        }
+
+        /// Seals a forward from this org to `to`, signed with `signer` (default: the certified key).
+        func forward(to: Org, signer: SigningKeyPair? = nil, document doc: ForwardDocument? = nil) throws -> Submission {
+            try ForwardSealer.seal(doc ?? document(), keyring: keyring, forwardingKey: signer ?? forwarding, to: to.intakeDocument).submission
+        }
+
+        /// Opens a submission with this org's key; it must hold a forward.
+        func open(_ s: Submission) throws -> SignedForward {
+            guard case (.forward(let f), _) = try opener.openPlaintext(keyID: s.keyID, sealed: s.sealed) else {
+                throw TestFailure("not a forward")
+            }
+            return f
+        }
+    }
+
+    func verify(_ f: SignedForward, at org: Org, known: [Org]) -> ForwardVerification {
+        ForwardVerifier.verify(f, openedWith: org.intake.publicKey, known: known.map(\.known))
+    }
+
+    @Test func verifiedFromAKnownOrganization() throws {
+        let a = Org(), b = Org()
+        let f = try b.open(try a.forward(to: b))
+        let v = verify(f, at: b, known: [a])
+        #expect(v.status == .verified, "\(v.message)")
+        #expect(v.org == a.known.name)
+        #expect(try ForwardDocument.decode(f.document) == a.document())
+        // The padded plaintext is a power-of-two size class like any tip (§3.3).
+        #expect(PaddedSize.isValid(try a.forward(to: b).sealed.count - SealedBox.overhead, maximum: PaddedSize.defaultMaximum))
+    }
+
+    @Test func unknownOrganization() throws {
+        let a = Org(), b = Org(), c = Org()
+        let v = verify(try b.open(try a.forward(to: b)), at: b, known: [c])
+        #expect(v.status == .unknownOrg)
+        #expect(v.rootFingerprint == RootIdentity.document(for: a.root.publicKey).fingerprint)
+    }
+
+    @Test func brokenSignature() throws {
+        let a = Org(), b = Org()
+        let f = try b.open(try a.forward(to: b))
+        var doc = f.document
+        doc[doc.count / 2] ^= 0x01
+        let altered = SignedForward(recipient: f.recipient, forwardID: f.forwardID, document: doc, keyring: f.keyring, signer: f.signer, signature: f.signature)
+        #expect(verify(altered, at: b, known: [a]).status == .badSignature)
+        // The forward id is signed too.
+        var id = f.forwardID
+        id[0] ^= 0x80
+        let moved = SignedForward(recipient: f.recipient, forwardID: id, document: f.document, keyring: f.keyring, signer: f.signer, signature: f.signature)
+        #expect(verify(moved, at: b, known: [a]).status == .badSignature)
+    }
+
+    /// C receives a forward, opens it and re-seals the same signed forward to B: it still says
+    /// it was for C's key, so B refuses it.
+    @Test func resealedToAnotherPartner() throws {
+        let a = Org(), b = Org(), c = Org()
+        let atC = try c.open(try a.forward(to: c))
+        #expect(verify(atC, at: c, known: [a]).status == .verified)
+        let plain = [UInt8](atC.encoded())
+        let padded = plain.withUnsafeBytes { Padding.pad($0) }
+        let resealed = Submission(keyID: b.intake.keyID, sealed: padded.withUnsafeBytes { SealedBox.seal($0, to: b.intake.publicKey) })
+        let v = verify(try b.open(resealed), at: b, known: [a])
+        #expect(v.status == .wrongRecipient, "\(v.message)")
+        // Changing the recipient to B's key breaks the signature instead.
+        let retargeted = SignedForward(
+            recipient: BLAKE2b.hash(b.intake.publicKey), forwardID: atC.forwardID, document: atC.document, keyring: atC.keyring, signer: atC.signer,
+            signature: atC.signature)
+        #expect(verify(retargeted, at: b, known: [a]).status == .badSignature)
+    }
+
+    @Test func forwardingKeyNotCertifiedByTheRoot() throws {
+        let a = Org(), b = Org()
+        // Signed with a key that A's keyring does not list.
+        let rogue = SigningKeyPair.generate()
+        #expect(verify(try b.open(try a.forward(to: b, signer: rogue)), at: b, known: [a]).status == .notCertified)
+        // A keyring that certifies no forwarding key at all.
+        var bare = Org(certify: false)
+        bare.keyring = Org(certify: false).keyring
+        #expect(verify(try b.open(try bare.forward(to: b)), at: b, known: [a, bare]).status == .notCertified)
+        // Mallory certifies her own key under her own root but claims to be A.
+        let mallory = Org()
+        let claim = try ForwardDocument(org: a.rootID, day: Day("2026-11-02")!, body: "from A, honestly")
+        let v = verify(try b.open(try mallory.forward(to: b, document: claim)), at: b, known: [a])
+        #expect(v.status == .notCertified, "\(v.message)")
+        // A keyring whose root signature is broken.
+        var broken = Org()
+        var ring = broken.keyring
+        ring[ring.count - 10] ^= 0x01
+        broken.keyring = ring
+        #expect(verify(try b.open(try broken.forward(to: b)), at: b, known: [broken]).status == .notCertified)
+    }
+
+    /// A tip document inside a sealed box still opens as a tip.
+    @Test func aTipIsNotAForward() throws {
+        let b = Org()
+        let s = try TipSealer.seal(TipDocument(body: "a tip"), to: b.intakeDocument)
+        guard case (.tip(let d), _) = try b.opener.openPlaintext(keyID: s.keyID, sealed: s.sealed) else {
+            Issue.record("a tip opened as a forward")
+            return
+        }
+        #expect(d.body == "a tip")
+    }
+}
+
+/// The forward formats are closed, like every v1 format (§1): unknown members, a wrong type or
+/// version, and bad lengths are refused.
+@Suite struct ForwardFormatTests {
+    @Test func documentRoundTripAndLimits() throws {
+        let d = try ForwardDocument(org: KeyID("0123456789abcdef")!, day: Day("2026-11-02")!, body: "x", note: "n", category: "other")
+        #expect(try ForwardDocument.decode(d.encoded()) == d)
+        #expect(throws: FormatError.self) { try ForwardDocument(org: d.org, day: d.day, body: "x", category: "Has Space") }
+        #expect(throws: FormatError.self) { try ForwardDocument(org: d.org, day: d.day, body: "") }
+        #expect(throws: FormatError.self) { try ForwardDocument(org: d.org, day: d.day, body: "x", note: "") }
+        var o = try JSONSerialization.jsonObject(with: d.encoded()) as! [String: Any]
+        o["extra"] = 1
+        #expect(throws: FormatError.self) { try ForwardDocument.decode(try JSONSerialization.data(withJSONObject: o)) }
+        o["extra"] = nil
+        o["v"] = 2
+        #expect((try? ForwardDocument.decode(try JSONSerialization.data(withJSONObject: o))) == nil)
+    }
+
+    @Test func signedForwardAndParcelAreClosed() throws {
+        let f = SignedForward(
+            recipient: [UInt8](repeating: 1, count: 32), forwardID: [UInt8](repeating: 2, count: 16), document: Data("{}".utf8),
+            keyring: Data("{}".utf8), signer: [UInt8](repeating: 3, count: 32), signature: [UInt8](repeating: 4, count: 64))
+        #expect(try SealedPlaintext.decode(f.encoded()) == .forward(f))
+        var o = try JSONSerialization.jsonObject(with: f.encoded()) as! [String: Any]
+        o["recipient"] = String(repeating: "ab", count: 31)
+        #expect(throws: FormatError.self) { try SignedForward.decode(try JSONSerialization.data(withJSONObject: o)) }
+        o["recipient"] = String(repeating: "ab", count: 32)
+        o["more"] = true
+        #expect(throws: FormatError.self) { try SealedPlaintext.decode(try JSONSerialization.data(withJSONObject: o)) }
+
+        let p = ForwardParcel(
+            id: TipID(String(repeating: "a", count: 32))!, day: Day("2026-11-29")!, deliverTo: "https://partner.example", keyID: KeyID("0123456789abcdef")!,
+            sealed: [UInt8](repeating: 9, count: 1024 + 48))
+        #expect(ForwardParcel.looksLikeParcel(p.encoded()))
+        #expect(try ForwardParcel.decode(p.encoded()) == p)
+        let http = ForwardParcel(id: p.id, day: p.day, deliverTo: "http://partner.example", keyID: p.keyID, sealed: p.sealed)
+        #expect(throws: FormatError.self) { try ForwardParcel.decode(http.encoded()) }
+        let short = ForwardParcel(id: p.id, day: p.day, deliverTo: nil, keyID: p.keyID, sealed: [UInt8](repeating: 9, count: 1000))
+        #expect(throws: FormatError.self) { try ForwardParcel.decode(short.encoded()) }
+    }
+}
