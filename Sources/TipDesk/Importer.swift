@@ -13,6 +13,14 @@ extension Desk {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw DeskError("cannot read the bundle \(url.path)")
         }
+        // A forward carried as a file (§11.4) rather than a server's bundle.
+        if ForwardParcel.looksLikeParcel(data) {
+            let parcel: ForwardParcel
+            do { parcel = try ForwardParcel.decode(data) } catch let e as FormatError {
+                throw DeskError("\(url.lastPathComponent) is not a valid forward: \(e.message)", hints: ["ask the sender to forward it again"])
+            }
+            return try session(passphrase).importParcel(parcel)
+        }
         let header: ExportBundle.Header, tips: [SealedTip]
         do {
             (header, tips) = try ExportBundle.decode(data) { BLAKE2b.hash($0) }
@@ -43,6 +51,8 @@ extension VaultSession {
         let box: [UInt8]?
         let code: String?
         let suggestion: Rules.Suggestion?
+        /// For a forward from another organization (§11.5): its signed form, boxed.
+        var forward: [UInt8]? = nil
     }
 
     /// Opens and re-encrypts `tips` on all cores. Nothing is written here.
@@ -55,11 +65,19 @@ extension VaultSession {
             let t = tips[i]
             let hash = Hex.encode(BLAKE2b.hash(t.sealed))
             do {
-                let doc = try opener.open(keyID: t.keyID, sealed: t.sealed)
+                let doc: TipDocument
+                var forward: [UInt8]?
+                switch try opener.openPlaintext(keyID: t.keyID, sealed: t.sealed).0 {
+                case .tip(let d): doc = d
+                case .forward(let f):
+                    // Stored as a tip with what was shared; who sent it is checked at show.
+                    doc = try ForwardDocument.decode(f.document).tip
+                    forward = Self.boxReceivedForward(f, id: t.id, key: key)
+                }
                 let s = rules.suggest(doc)
                 return Outcome(
                     hash: hash, box: RecordBox.seal(doc, .untouched, id: t.id, key: key), code: nil,
-                    suggestion: s.category == nil && s.urgency == nil ? nil : s)
+                    suggestion: s.category == nil && s.urgency == nil ? nil : s, forward: forward)
             } catch let e as CryptoError {
                 return Outcome(hash: hash, box: nil, code: e.code, suggestion: nil)
             } catch let e as FormatError {
@@ -84,6 +102,7 @@ extension VaultSession {
                 guard let rec = try w.record(t.id), !rec.opened else { continue }
                 if let box = o.box {
                     try w.setOpened(t.id, box: box)
+                    if let f = o.forward { try w.insertReceivedForward(t.id, box: f) }
                     reopened += 1
                     if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 } else {
@@ -103,6 +122,7 @@ extension VaultSession {
                     VaultRecord(
                         id: t.id, instance: instance, keyID: t.keyID, day: t.day, sizeClass: t.sealed.count - SealedBox.overhead,
                         sealedBlake2b: o.hash, openError: o.box == nil ? (o.code ?? "unreadable") : nil, acked: false, box: o.box))
+                if let f = o.forward { try w.insertReceivedForward(t.id, box: f) }
                 added += 1
                 if o.box == nil {
                     try w.keepSealed(t, instance: instance)
@@ -148,12 +168,18 @@ extension VaultSession {
                         try w.deleteSealed(t.id)
                         continue
                     }
-                    if let box = o.box { try w.setOpened(t.id, box: box) } else { try w.setOpenError(t.id, o.code ?? "unreadable") }
+                    if let box = o.box {
+                        try w.setOpened(t.id, box: box)
+                        if let f = o.forward { try w.insertReceivedForward(t.id, box: f) }
+                    } else {
+                        try w.setOpenError(t.id, o.code ?? "unreadable")
+                    }
                 } else {
                     try w.insert(
                         VaultRecord(
                             id: t.id, instance: instance, keyID: t.keyID, day: t.day, sizeClass: t.sealed.count - SealedBox.overhead,
                             sealedBlake2b: o.hash, openError: o.box == nil ? (o.code ?? "unreadable") : nil, acked: false, box: o.box))
+                    if let f = o.forward { try w.insertReceivedForward(t.id, box: f) }
                     if o.box != nil { try w.deleteSealed(t.id) }
                     migrated += 1
                 }

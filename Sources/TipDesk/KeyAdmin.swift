@@ -147,6 +147,63 @@ public struct KeyAdmin {
         return try save(payload, root: root)
     }
 
+    var forwardingSecretURL: URL { vault.keysDirectory.appendingPathComponent("forwarding.secret") }
+    var forwardingPublicURL: URL { vault.keysDirectory.appendingPathComponent("forwarding.public.json") }
+
+    /// Creates the forwarding key (SECURITY.md §11.3) and certifies it by listing it in a newly
+    /// signed keyring. The root signs once here; day to day, forwards are signed with the
+    /// forwarding key alone. Refuses a second key: one certified key at a time.
+    public func createForwardingKey(passphrase: SecureBytes, cost: SecretKeyFile.Cost) throws -> (ForwardingKeyDocument, SignedKeyring) {
+        let root = try unlockRoot(passphrase)
+        guard var (_, payload) = try latest().map({ ($0.0, $0.1) }) else {
+            throw DeskError("this vault has not signed a keyring yet", hints: ["sign the first one with: tipdesk keys renew --out FILE"])
+        }
+        guard !FileManager.default.fileExists(atPath: forwardingSecretURL.path) else {
+            throw DeskError("this vault already has a forwarding key", hints: ["see it with: tipdesk keys list"])
+        }
+        let pair = SigningKeyPair.generate()
+        let doc = ForwardingKeyDocument.derived(from: pair.publicKey)
+        try vault.write(
+            try SecretKeyFile.seal(secret: pair.secretKey, keyID: doc.keyID.hex, kind: "ed25519-forwarding", passphrase: passphrase, cost: cost),
+            to: forwardingSecretURL)
+        try vault.writePublic(doc.encoded(), to: forwardingPublicURL)
+        payload.forwardingKey = .init(keyID: doc.keyID, publicKey: doc.publicKey)
+        payload.serial += 1
+        payload.issued = today
+        if payload.expires < today { payload.expires = today.adding(days: Self.defaultValidity) }
+        return (doc, try save(payload, root: root))
+    }
+
+    public func forwardingDocument() throws -> ForwardingKeyDocument? {
+        guard let data = FileManager.default.contents(atPath: forwardingPublicURL.path) else { return nil }
+        do { return try .verified(data) } catch { throw DeskError("the vault's forwarding key document is damaged") }
+    }
+
+    /// The forwarding key and the newest keyring, which must certify exactly this key.
+    func unlockForwarding(_ passphrase: SecureBytes) throws -> (SigningKeyPair, SignedKeyring) {
+        guard let doc = try forwardingDocument(), let file = FileManager.default.contents(atPath: forwardingSecretURL.path) else {
+            throw DeskError(
+                "this vault has no forwarding key",
+                hints: ["create and certify one on the machine with the root: tipdesk keys forwarding-key --out KEYRING"])
+        }
+        guard let (signed, payload) = try latest(), payload.forwardingKey?.publicKey == doc.publicKey else {
+            throw DeskError(
+                "the vault's keyring does not certify its forwarding key",
+                hints: ["partners could not verify a forward; re-create it: tipdesk keys forwarding-key"])
+        }
+        do {
+            let (header, secret) = try SecretKeyFile.open(file, passphrase: passphrase)
+            guard header.kind == "ed25519-forwarding", header.keyID == doc.keyID.hex else {
+                throw DeskError("the forwarding key file is mislabelled")
+            }
+            return (try SigningKeyPair(publicKey: doc.publicKey, secretKey: secret), signed)
+        } catch let e as CryptoError where e == .wrongPassphrase {
+            throw DeskError("wrong passphrase")
+        } catch let e as CryptoError {
+            throw DeskError("cannot open the forwarding key: \(e.message)")
+        }
+    }
+
     /// Every intake key in the vault with its status in the newest keyring.
     public func list() throws -> [(PublicKeyDocument, KeyStatus?)] {
         let payload = try latest()?.1

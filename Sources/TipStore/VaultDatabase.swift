@@ -76,6 +76,22 @@ public final class VaultDatabase: Sendable {
                     ) STRICT, WITHOUT ROWID;
                     """)
         }
+        // Forwarding (SECURITY.md §11): the partner and organization registries, each one box
+        // under the data key (who an organization works with is as secret as its tips), and the
+        // signed forward each received forward came as, boxed, to check again at every show.
+        m.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE registry (
+                        name TEXT NOT NULL PRIMARY KEY CHECK (name IN ('partners', 'orgs')),
+                        box BLOB NOT NULL
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE TABLE received_forward (
+                        id TEXT NOT NULL PRIMARY KEY REFERENCES record (id),
+                        box BLOB NOT NULL
+                    ) STRICT, WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 

@@ -33,7 +33,7 @@ extension Tipdesk {
         static let configuration = CommandConfiguration(
             commandName: "courier",
             abstract: "Move sealed files between the server and the offline desk (run online; never unlocks a vault key).",
-            subcommands: [Init.self, Key.self, Pull.self, PushAck.self])
+            subcommands: [Init.self, Key.self, Pull.self, PushAck.self, Deliver.self])
     }
 }
 
@@ -87,6 +87,25 @@ extension Tipdesk.CourierCommand {
                 guard let ack = FileManager.default.contents(atPath: file) else { throw DeskError("cannot read \(file)") }
                 let r = try await server.with { try await courier.resolved.pushAck($0, ack: ack) }
                 out("deleted \(r.deleted); not held \(r.notHeld); kept because the bytes differ \(r.mismatched)")
+            }
+        }
+    }
+
+    struct Deliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Post the sealed forwards in an outbox to each partner's tipgate, solving proof of work when asked.")
+        @Option(help: "Trust this CA certificate (PEM) instead of the system's, for a self-signed partner server.") var cacert: String?
+        @Argument(help: "The outbox directory carried from the offline desk (tipdesk forward).") var outbox: String
+
+        func run() async throws {
+            try await reportingAsync {
+                let r = try await ForwardDelivery.deliver(outbox: URL(fileURLWithPath: outbox), caFile: cacert)
+                for f in r.failed { note("not delivered: \(f.file): \(f.message)") }
+                if !r.byHand.isEmpty { note("\(r.byHand.count) forward\(r.byHand.count == 1 ? " is" : "s are") for a partner who takes files by hand") }
+                out("delivered \(r.delivered.count) of \(r.delivered.count + r.failed.count)")
+                if !r.failed.isEmpty {
+                    throw DeskError("\(r.failed.count) forward\(r.failed.count == 1 ? "" : "s") not delivered", hints: ["they stay in the outbox; run deliver again"])
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ extension Tipdesk {
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage the vault's keys and the signed keyring.",
-            subcommands: [List.self, Export.self, InitRoot.self, Renew.self, Rotate.self, Retire.self, VaultKey.self, Share.self, Receive.self])
+            subcommands: [List.self, Export.self, InitRoot.self, Renew.self, Rotate.self, Retire.self, ForwardingKey.self, VaultKey.self, Share.self, Receive.self])
     }
 }
 
@@ -42,6 +42,7 @@ extension Tipdesk.Keys {
                 let admin = KeyAdmin(vault: vault.resolved)
                 if let root = try admin.rootDocument() { out("root  \(root.keyID)  \(root.fingerprint)") }
                 if let (_, p) = try admin.latest() { out("keyring serial \(p.serial), issued \(p.issued), expires \(p.expires)") }
+                if let f = try admin.forwardingDocument() { out("forwarding  \(f.keyID)  \(f.fingerprint)") }
                 for (doc, status) in try admin.list() {
                     out("key   \(doc.keyID)  \((status?.rawValue ?? "not in keyring").padding(toLength: 14, withPad: " ", startingAt: 0))  \(doc.fingerprint)")
                 }

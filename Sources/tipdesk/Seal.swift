@@ -92,15 +92,3 @@ extension Tipdesk {
         }
     }
 }
-
-/// Fetches a proof-of-work challenge and solves it when the server asks for work
-/// (SECURITY.md §4.6); nil when it does not.
-func solveChallenge(_ client: WebClient, sealed: [UInt8]) async throws -> ProofOfWork.Solution? {
-    let r = try await client.get("/api/v1/challenge")
-    guard r.status == 200, let o = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any],
-        let text = o["challenge"] as? String, let bytes = StrictBase64.decode(text), let c = ProofOfWork.Challenge(Array(bytes))
-    else { throw DeskError("the server's proof-of-work challenge is not valid") }
-    guard c.difficulty > 0 else { return nil }
-    guard let s = ProofOfWorkSolver.solve(c, sealed: sealed, limit: 1 << 34) else { throw DeskError("could not solve the server's challenge") }
-    return s
-}

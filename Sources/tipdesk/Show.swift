@@ -43,7 +43,20 @@ extension Tipdesk {
                 out("id:       \(t.id)")
                 out("day:      \(t.day)")
                 out("key:      \(t.keyID)")
-                out("server:   \(t.instance)")
+                out("server:   \(t.instance == String(repeating: "0", count: 32) ? "- (carried as a file)" : t.instance)")
+                if let f = try session.receivedForward(id) {
+                    let v = f.verification
+                    if v.isVerified {
+                        out("from:     forwarded by \(TerminalText.sanitize(v.org ?? "-", multiline: false)) (verified); tip of \(f.document.day)")
+                    } else {
+                        out("from:     WARNING: a forward that does not verify: \(v.message)")
+                        if v.status == .unknownOrg, let fp = v.rootFingerprint {
+                            out("          its root: \(fp); if you know them: tipdesk orgs add NAME --keyring FILE --fingerprint '\(fp)'")
+                        }
+                    }
+                    if let n = f.document.note { out("their note: \(TerminalText.sanitize(n))") }
+                    out("their triage: category \(f.document.category ?? "-"), urgency \(f.document.urgency ?? "-")")
+                }
                 out("lang:     \(TerminalText.sanitize(doc.lang ?? "-", multiline: false))")
                 for k in doc.fields.keys.sorted() {
                     out("field:    \(TerminalText.sanitize(k, multiline: false)): \(TerminalText.sanitize(doc.fields[k]!, multiline: false))")
@@ -57,6 +70,9 @@ extension Tipdesk {
                     let text = describe(s)
                 {
                     out("suggested: \(text); accept with: tipdesk triage \(t.id.hex.prefix(12)) --accept-suggestions")
+                }
+                for p in try session.suggestedPartners(for: tr.category ?? suggestion?.category) {
+                    out("partner:  \(TerminalText.sanitize(p.name, multiline: false)) accepts \(tr.category ?? suggestion?.category ?? "-"); forward with: tipdesk forward \(t.id.hex.prefix(12)) --to '\(TerminalText.sanitize(p.name, multiline: false))'")
                 }
                 for n in tr.notes { out("note \(n.day): \(TerminalText.sanitize(n.text))") }
                 out("")

@@ -7,7 +7,7 @@ import Testing
 @Suite struct HelpTests {
     static let cases: [(String, [String])] = [
         ("tipgate", []), ("tipgate", ["serve"]), ("tipgate", ["keys", "install"]), ("tipgate", ["export"]),
-        ("tipdesk", []), ("tipdesk", ["seal"]), ("tipdesk", ["keys"]), ("tipdesk", ["courier"]), ("tipdesk", ["init"]),
+        ("tipdesk", []), ("tipdesk", ["seal"]), ("tipdesk", ["keys"]), ("tipdesk", ["courier"]), ("tipdesk", ["init"]), ("tipdesk", ["forward"]), ("tipdesk", ["partners", "add"]),
     ]
 
     @Test(arguments: cases.indices)

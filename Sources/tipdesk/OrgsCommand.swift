@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import TipCore
+import TipCrypto
+import TipDesk
+
+extension Tipdesk {
+    struct Orgs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The organizations whose forwards this vault verifies (SECURITY.md §11.5).",
+            subcommands: [Add.self, List.self, Remove.self])
+    }
+}
+
+extension Tipdesk.Orgs {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Know an organization by its root key, once you have confirmed the root fingerprint with it.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var passphrase: PassphraseOptions
+        @Argument(help: "The organization's name in this vault.") var name: String
+        @Option(help: "Its root key document (tipdesk keys export --root).") var rootKey: String?
+        @Option(help: "Its signed keyring, instead of the root document.") var keyring: String?
+        @Option(help: "Its root fingerprint, root:…, as it gave it to you out of band.") var fingerprint: String
+
+        func validate() throws {
+            guard (rootKey == nil) != (keyring == nil) else { throw ValidationError("give either --root-key or --keyring") }
+        }
+
+        func run() throws {
+            try reporting {
+                let path = rootKey ?? keyring!
+                guard let data = FileManager.default.contents(atPath: path) else { throw DeskError("cannot read \(path)") }
+                let session = try Desk(vault: vault.resolved).session(passphrase.read())
+                let o = try session.addOrganization(
+                    name: name, rootDocument: rootKey == nil ? nil : data, keyring: keyring == nil ? nil : data, fingerprint: fingerprint)
+                note("added organization \(o.name): \(o.root.fingerprint)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the known organizations.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            try reporting {
+                for o in try Desk(vault: vault.resolved).session(passphrase.read()).organizations() {
+                    out("\(o.name)  \(o.root.fingerprint)  added \(o.added)")
+                }
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forget an organization: its forwards will show a warning.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var passphrase: PassphraseOptions
+        @Argument(help: "The organization's name.") var name: String
+
+        func run() throws {
+            try reporting {
+                try Desk(vault: vault.resolved).session(passphrase.read()).removeOrganization(name)
+                note("removed organization \(name)")
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import TipTestSupport
+import Testing
+
+/// Forwarding between two organizations through the real binaries (SECURITY.md §11): each has
+/// its own vault, keys and live tipgate on loopback. A forwards a redacted tip to B through B's
+/// tipgate via the courier; B pulls, imports and sees the verified sender.
+@Suite(.serialized) struct ForwardingCLITests {
+    static let phrase = "Rustam Karimov"
+    static let place = "Kanal ko'chasi 4, brick factory"
+    static let phone = "+998 90 123 45 67"
+    static let body = "Workers at the brick factory are locked in at night. The foreman \(phrase) took their passports. rustam karimov also beats them."
+
+    func tipdesk(_ args: [String]) throws -> RunResult {
+        try run(Repo.binaries.appendingPathComponent("tipdesk").path, args, env: childEnvironment())
+    }
+
+    /// An organization with a root, a keyring certifying its forwarding key, and a live tipgate.
+    struct LiveOrg {
+        let org: KeyringCLITests.Org
+        let keyring: String
+        let server: LiveServer
+
+        init(_ label: String, serverArgs: [String] = []) throws {
+            org = try KeyringCLITests.Org(label)
+            _ = try org.sign(["renew", "--scripts", org.hashes], "k1.json")
+            keyring = try org.sign(["forwarding-key", "--kdf", "interactive"], "k2.json")
+            server = try LiveServer(
+                dataDirectory: org.dir.appendingPathComponent("data"), publicKey: nil, workDirectory: org.dir,
+                extraArgs: ["--root-key", org.root, "--keyring", keyring] + serverArgs)
+        }
+
+        var desk: TipdeskCLI { org.desk }
+
+        /// Exports what the server holds and imports it into the vault; returns the bundle.
+        func pullAndImport(_ name: String) throws -> Data {
+            let bundle = org.dir.appendingPathComponent(name).path
+            let e = try tipgate(["export", "--data", server.dataDirectory.path, "--out", bundle, "--all"])
+            guard e.status == 0 else { throw TestFailure("export: \(e.stderr)") }
+            let i = try desk(["import", bundle])
+            guard i.status == 0 else { throw TestFailure("import: \(i.stderr)") }
+            return try Data(contentsOf: URL(fileURLWithPath: bundle))
+        }
+    }
+
+    @Test func forwardThroughThePartnersTipgate() throws {
+        let a = try LiveOrg("fwd-a")
+        defer { a.server.stop() }
+        // B asks for proof of work, so the courier must solve it.
+        let b = try LiveOrg("fwd-b", serverArgs: ["--pow-difficulty", "8"])
+        defer { b.server.stop() }
+
+        // A witness reports to A.
+        let sealed = try a.desk.seal(
+            ["--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post",
+             "--field", "where=\(Self.place)", "--field", "contact=\(Self.phone)", "--field", "kind=labour", "--lang", "en"],
+            stdin: Data(Self.body.utf8))
+        #expect(sealed.status == 0, "\(sealed.stderr)")
+        _ = try a.pullAndImport("a.tipgate")
+        let id = try #require(try a.desk.list().first?["id"] as? String)
+        #expect(try a.desk(["triage", id, "--category", "forced_labour", "--urgency", "high"]).status == 0)
+
+        // A partner key whose fingerprint does not match is refused.
+        let wrong = try a.desk(["partners", "add", "B", "--keyring", b.keyring, "--fingerprint", a.org.fingerprint, "--delivery", "tipgate:\(b.server.url)"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("not signed by the root fingerprint you confirmed"), "\(wrong.stderr)")
+        let added = try a.desk(
+            ["partners", "add", "B", "--keyring", b.keyring, "--fingerprint", b.org.fingerprint, "--category", "forced_labour",
+             "--delivery", "tipgate:\(b.server.url)"])
+        #expect(added.status == 0, "\(added.stderr)")
+        // Suggested routing: the tip's category is one B accepts.
+        let shown = try a.desk(["show", id])
+        #expect(shown.stdout.contains("partner:  B accepts forced_labour"), "\(shown.stdout)")
+
+        let outbox = a.org.dir.appendingPathComponent("outbox")
+        let fwd = try a.desk(
+            ["forward", id, "--to", "B", "--redact", "where", "--redact-text", Self.phrase, "--note", "please act quickly", "--outbox", outbox.path])
+        #expect(fwd.status == 0, "\(fwd.stderr)")
+        #expect(fwd.stdout.contains("fields withheld: contact, where"), "\(fwd.stdout)")
+
+        // The courier delivers it to B's tipgate, solving B's proof of work.
+        let delivered = try tipdesk(["courier", "deliver", outbox.path, "--cacert", b.server.certificate])
+        #expect(delivered.status == 0, "\(delivered.stderr)")
+        #expect(delivered.stdout.contains("delivered 1 of 1"), "\(delivered.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outbox.appendingPathComponent("delivered").path).count == 1)
+
+        // B pulls and imports. Nothing in the bytes B received, nor in what B decrypts, holds
+        // what A withheld.
+        let received = try b.pullAndImport("b.tipgate")
+        let bid = try #require(try b.desk.list().first?["id"] as? String)
+        let bShow = try b.desk(["show", bid, "--json"])
+        #expect(bShow.status == 0, "\(bShow.stderr)")
+        for secret in [Self.phrase, "rustam karimov", Self.place, Self.phone] {
+            #expect(!bShow.stdout.contains(secret), "B sees \(secret)")
+            #expect(received.range(of: Data(secret.utf8)) == nil)
+        }
+        #expect(bShow.stdout.contains("The foreman █ took their passports. █ also beats them."), "\(bShow.stdout)")
+        #expect(bShow.stdout.contains("labour"))
+
+        // Until B knows A, the forward shows a clear warning; then it verifies.
+        let unknown = try b.desk(["show", bid])
+        #expect(unknown.stdout.contains("WARNING: a forward that does not verify: it comes from an organization this vault does not know"), "\(unknown.stdout)")
+        #expect(unknown.stdout.contains(a.org.fingerprint), "\(unknown.stdout)")
+        #expect(try b.desk(["orgs", "add", "A", "--keyring", a.keyring, "--fingerprint", a.org.fingerprint]).status == 0)
+        let verified = try b.desk(["show", bid])
+        #expect(verified.stdout.contains("from:     forwarded by A (verified)"), "\(verified.stdout)")
+        #expect(verified.stdout.contains("their note: please act quickly"))
+        #expect(verified.stdout.contains("their triage: category forced_labour, urgency high"))
+
+        // A's audit log holds the forward: partner, fields, redactions, the hash of what was sent.
+        let log = try a.desk(["forwards", "--json"])
+        #expect(log.status == 0, "\(log.stderr)")
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [String: Any])
+        #expect(entry["partner"] as? String == "B")
+        #expect(entry["redacted_fields"] as? [String] == ["contact", "where"])
+        #expect(entry["fields"] as? [String] == ["kind"])
+        #expect(entry["redacted_phrases"] as? Int == 1)
+        #expect((entry["sent_blake2b"] as? String)?.count == 64)
+        #expect(try a.desk(["audit", "verify"]).status == 0)
+        // And the tip is marked forwarded.
+        #expect((try a.desk.list().first?["triage"] as? [String: Any])?["status"] as? String == "forwarded")
+    }
+
+    /// A partner who takes files by hand: the outbox file is carried and imported directly.
+    @Test func outboxRoundTrip() throws {
+        let a = try LiveOrg("fwd-file-a")
+        defer { a.server.stop() }
+        let c = try KeyringCLITests.Org("fwd-file-c")
+        let cKey = c.dir.appendingPathComponent("c.public.json").path
+        #expect(try c.desk(["keys", "export", "--out", cKey]).status == 0)
+        let keyDoc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cKey))) as! [String: Any]
+        let fp = keyDoc["fingerprint"] as! String
+
+        let r = try a.desk.seal(
+            ["--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post", "--field", "contact=me@example.org"],
+            stdin: Data("Children are kept in the back of the café on Navoi street.".utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        _ = try a.pullAndImport("a.tipgate")
+        let id = try #require(try a.desk.list().first?["id"] as? String)
+
+        let files = a.org.dir.appendingPathComponent("to-c")
+        // A fingerprint that does not match the key document is refused.
+        let mismatch = String(fp.reversed())
+        let refused = try a.desk(["partners", "add", "C", "--public-key", cKey, "--fingerprint", mismatch, "--delivery", "outbox:\(files.path)"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("does not match the partner's key"), "\(refused.stderr)")
+        #expect(try a.desk(["partners", "add", "C", "--public-key", cKey, "--fingerprint", fp.uppercased(), "--delivery", "outbox:\(files.path)"]).status == 0)
+        #expect(try a.desk(["partners", "list"]).stdout.contains("C  key"))
+
+        // A phrase that does not occur is refused: it is likely mistyped.
+        let typo = try a.desk(["forward", id, "--to", "C", "--redact-text", "Navoiy"])
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("does not occur"), "\(typo.stderr)")
+        let fwd = try a.desk(["forward", id, "--to", "C", "--include-contact", "--redact-text", "Navoi"])
+        #expect(fwd.status == 0, "\(fwd.stderr)")
+        let parcel = try #require(try FileManager.default.contentsOfDirectory(atPath: files.path).first)
+
+        // C imports the file; it opens, carries the contact (asked for), and verifies once C knows A.
+        let path = files.appendingPathComponent(parcel).path
+        let imported = try c.desk(["import", path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(try c.desk(["orgs", "add", "A", "--root-key", a.org.root, "--fingerprint", a.org.fingerprint]).status == 0)
+        let cid = try #require(try c.desk.list().first?["id"] as? String)
+        let shown = try c.desk(["show", cid])
+        #expect(shown.stdout.contains("forwarded by A (verified)"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("contact: me@example.org"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("café on █ street"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("server:   - (carried as a file)"))
+        // Importing it again adds nothing; a carried forward has nothing to acknowledge.
+        #expect(try c.desk(["import", path]).status == 0)
+        #expect(try c.desk.list().count == 1)
+        #expect(try c.desk(["ack", "--out", c.dir.appendingPathComponent("ack").path, "--without-backup"]).stderr.contains("no opened tip is waiting for an ack"))
+        // A vault with no key for it refuses it, and imports nothing.
+        let d = try KeyringCLITests.Org("fwd-file-d")
+        let stray = try d.desk(["import", path])
+        #expect(stray.status == 1)
+        #expect(stray.stderr.contains("no key in this vault matches this forward"), "\(stray.stderr)")
+    }
+}
