@@ -15,7 +15,7 @@ import TipCore
 let fuzzTarget: String = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
 
 /// Every target this binary knows; fuzz.sh asks for the list with FUZZ_TARGET=list.
-let fuzzTargets = ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc"]
+let fuzzTargets = ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward"]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -29,6 +29,7 @@ public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     case "bundle": fuzzBundle(Data(bytes))
     case "ack": fuzzAck(Data(bytes))
     case "tipdoc": fuzzTipDocument(Data(bytes))
+    case "forward": fuzzForward(Data(bytes))
     default:
         fputs("FUZZ_TARGET must be one of: \(fuzzTargets.joined(separator: " "))\n", stderr)
         exit(2)
@@ -220,4 +221,30 @@ func fuzzTipDocument(_ data: Data) {
     check((try? d.validate()) != nil, "a decoded document does not validate")
     check((try? TipDocument.decode(d.encoded())) == d, "TipDocument round trip")
     _ = PaddedSize.forDocument(length: d.encoded().count)
+}
+
+// MARK: - forwards (SECURITY.md §11): what a sealed box holds, the forward document, the parcel
+
+/// The input as a sealed box's plaintext (a tip or a signed forward), as a forward document and
+/// as an outbox parcel; each accepted value must encode and decode back to itself.
+func fuzzForward(_ data: Data) {
+    if let p = try? SealedPlaintext.decode(data) {
+        switch p {
+        case .tip(let d): check((try? TipDocument.decode(d.encoded())) == d, "tip round trip via SealedPlaintext")
+        case .forward(let f):
+            check(f.recipient.count == 32 && f.forwardID.count == SignedForward.forwardIDBytes, "forward header sizes")
+            check(f.signer.count == 32 && f.signature.count == 64, "forward key and signature sizes")
+            check((try? SealedPlaintext.decode(f.encoded())) == .forward(f), "SignedForward round trip")
+            _ = f.signedMessage
+        }
+    }
+    if let d = try? ForwardDocument.decode(data) {
+        check((try? d.validate()) != nil, "a decoded forward document does not validate")
+        check((try? ForwardDocument.decode(d.encoded())) == d, "ForwardDocument round trip")
+        check((try? d.tip) != nil, "a forward document is not a valid tip document")
+    }
+    if let p = try? ForwardParcel.decode(data) {
+        check(ForwardParcel.looksLikeParcel(p.encoded()), "an encoded parcel is not recognised as one")
+        check((try? ForwardParcel.decode(p.encoded())) == p, "ForwardParcel round trip")
+    }
 }

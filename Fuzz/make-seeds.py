@@ -81,7 +81,7 @@ def unpad(padded):
 
 
 def main():
-    seeds = {t: [] for t in ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc"]}
+    seeds = {t: [] for t in ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward"]}
 
     envelopes = vectors("envelope")
     seeds["submission"] += envelopes
@@ -126,6 +126,22 @@ def main():
         except ValueError:
             pass
     seeds["tipdoc"].append(("fields-lang", js({"body": "line one\nline two", "fields": {"kind": "other", "where": "Тошкент"}, "lang": "uz-Latn", "v": 1})))
+
+    # Forwards (SECURITY.md §11): a forward document, the signed forward around it (the
+    # signature is not checked by TipCore, so fixed bytes serve), and outbox parcels.
+    fdoc = js({"body": "Рабочих держат под замком. █ забрал паспорта.", "category": "forced_labour", "day": "2026-11-02",
+               "fields": {"kind": "labour"}, "lang": "ru", "note": "please act", "org": "0123456789abcdef", "urgency": "high", "v": 1})
+    seeds["forward"].append(("document", fdoc))
+    seeds["forward"].append(("document-minimal", js({"body": "x", "day": "2026-01-01", "org": "fedcba9876543210", "v": 1})))
+    sf = {"document": base64.b64encode(fdoc).decode(), "forward_id": det("fid", 16).hex(), "forwarding_key": base64.b64encode(det("fk", 32)).decode(),
+          "keyring": base64.b64encode(signed(b'{"v":1}')).decode(), "recipient": det("rcpt", 32).hex(),
+          "signature": base64.b64encode(det("sig", 64)).decode(), "type": "tipgate-forward", "v": 1}
+    seeds["forward"].append(("signed-forward", js(sf)))
+    seeds["forward"].append(("tip", js({"body": "a tip", "v": 1})))
+    sealed = base64.b64encode(det("sealed", 1024 + 48)).decode()
+    parcel = {"day": "2026-11-29", "id": det("pid", 16).hex(), "key_id": "0123456789abcdef", "sealed": sealed, "type": "tipgate-parcel", "v": 1}
+    seeds["forward"].append(("parcel-file", js(parcel) + b"\n"))
+    seeds["forward"].append(("parcel-tipgate", js(dict(parcel, deliver_to="https://partner.example")) + b"\n"))
 
     for target, items in seeds.items():
         d = os.path.join(CORPUS, target)
