@@ -170,6 +170,23 @@ import Testing
         #expect(try c.desk(["import", path]).status == 0)
         #expect(try c.desk.list().count == 1)
         #expect(try c.desk(["ack", "--out", c.dir.appendingPathComponent("ack").path, "--without-backup"]).stderr.contains("no opened tip is waiting for an ack"))
+        // A reviewer-edited body goes out instead of the witness's, and the log says so.
+        let edited = a.org.dir.appendingPathComponent("edited.txt")
+        try Data("Children are held at a café in the old town.".utf8).write(to: edited)
+        #expect(try a.desk(["forward", id, "--to", "C", "--body-file", edited.path]).status == 0)
+        let entries = try a.desk(["forwards", "--json"]).stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        #expect(entries.map { $0["body_edited"] as? Bool } == [false, true])
+        #expect(entries.last?["redacted_fields"] as? [String] == ["contact"])
+        let second = try #require(try FileManager.default.contentsOfDirectory(atPath: files.path).first { $0 != parcel })
+        #expect(try c.desk(["import", files.appendingPathComponent(second).path]).status == 0)
+        let bodies = Set(try c.desk.list().compactMap { $0["body"] as? String })
+        #expect(bodies.contains("Children are held at a café in the old town."), "\(bodies)")
+        #expect(try a.desk(["partners", "show", "c"]).stdout.contains("delivery:    outbox:\(files.path)"))
+        #expect(try a.desk(["partners", "remove", "C"]).status == 0)
+        #expect(try a.desk(["partners", "list"]).stdout.isEmpty)
+
         // A vault with no key for it refuses it, and imports nothing.
         let d = try KeyringCLITests.Org("fwd-file-d")
         let stray = try d.desk(["import", path])
