@@ -176,3 +176,40 @@ import Testing
         #expect(throws: FormatError.self) { try ForwardParcel.decode(short.encoded()) }
     }
 }
+
+/// Forward vectors made by PyNaCl (Tests/Vectors/generate_forward.py): one per verification
+/// outcome and opening failure, each run three ways: as the partner's server sees it (an
+/// ordinary submission), verified with the test-only root known, and with no organization
+/// known (where only a verified forward changes, to `unknown_org`).
+@Suite struct ForwardVectorTests {
+    static let root: [UInt8] = KeyringVectorTests.root.publicKey
+
+    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 13) }
+
+    @Test(arguments: Vector.load("forward"))
+    func vector(_ v: Vector) throws {
+        let key = TestKey.pair()
+        // 1. The partner's server: an ordinary, valid submission, whatever it holds.
+        let s = try Submission.validate(v.payload.prefix(while: { $0 != 0x0a }), isKnownKey: { $0 == key.keyID })
+        // Opened as import opens it (§3.6, §11.5): a forward whose document does not parse
+        // is an opening error, kept sealed, never a tip.
+        let f: SignedForward
+        do {
+            guard case (.forward(let opened), _) = try TipOpener(keys: [key]).openPlaintext(keyID: s.keyID, sealed: s.sealed) else {
+                Issue.record("\(v.name) opened as a tip")
+                return
+            }
+            _ = try ForwardDocument.decode(opened.document)
+            f = opened
+        } catch let e as FormatError {
+            #expect(e.code == v.expect, "\(v.name): \(e)")
+            return
+        }
+        // 2. With the sender's root known.
+        let known = ForwardVerifier.verify(f, openedWith: key.publicKey, known: [.init(name: "Test org", rootPublicKey: Self.root)])
+        #expect(known.status.rawValue == v.expect, "\(v.name): \(known.message)")
+        // 3. With no organization known.
+        let none = ForwardVerifier.verify(f, openedWith: key.publicKey, known: [])
+        #expect(none.status.rawValue == (v.expect == "verified" ? "unknown_org" : v.expect), "\(v.name): \(none.message)")
+    }
+}
