@@ -152,14 +152,26 @@ public struct KeyAdmin {
 
     /// Creates the forwarding key (SECURITY.md §11.3) and certifies it by listing it in a newly
     /// signed keyring. The root signs once here; day to day, forwards are signed with the
-    /// forwarding key alone. Refuses a second key: one certified key at a time.
-    public func createForwardingKey(passphrase: SecureBytes, cost: SecretKeyFile.Cost) throws -> (ForwardingKeyDocument, SignedKeyring) {
+    /// forwarding key alone. One certified key at a time: a second is refused unless `replace`
+    /// (the old one may have leaked), which deletes the old secret and certifies the new key
+    /// in its place, so forwards signed with the old key no longer verify against this keyring.
+    public func createForwardingKey(passphrase: SecureBytes, cost: SecretKeyFile.Cost, replace: Bool = false) throws -> (
+        ForwardingKeyDocument, SignedKeyring
+    ) {
         let root = try unlockRoot(passphrase)
         guard var (_, payload) = try latest().map({ ($0.0, $0.1) }) else {
             throw DeskError("this vault has not signed a keyring yet", hints: ["sign the first one with: tipdesk keys renew --out FILE"])
         }
-        guard !FileManager.default.fileExists(atPath: forwardingSecretURL.path) else {
-            throw DeskError("this vault already has a forwarding key", hints: ["see it with: tipdesk keys list"])
+        if FileManager.default.fileExists(atPath: forwardingSecretURL.path) {
+            guard replace else {
+                throw DeskError(
+                    "this vault already has a forwarding key",
+                    hints: ["see it with: tipdesk keys list", "if it may have leaked: tipdesk keys forwarding-key --replace --out FILE"])
+            }
+            try vault.withLock(exclusive: false) {
+                try FileManager.default.removeItem(at: forwardingSecretURL)
+                try? FileManager.default.removeItem(at: forwardingPublicURL)
+            }
         }
         let pair = SigningKeyPair.generate()
         let doc = ForwardingKeyDocument.derived(from: pair.publicKey)

@@ -17,11 +17,12 @@ extension Tipdesk.Keys {
         @OptionGroup var passphrase: PassphraseOptions
         @OptionGroup var output: KeyringOutput
         @Option(help: "Argon2id cost of the key file: interactive, moderate, sensitive.") var kdf: SecretKeyFile.Cost = .moderate
+        @Flag(help: "Replace the existing forwarding key (it may have leaked): the old secret is deleted.") var replace = false
 
         func run() throws {
             try reporting {
                 let v = vault.resolved
-                let (doc, signed) = try KeyAdmin(vault: v).createForwardingKey(passphrase: passphrase.read(), cost: kdf)
+                let (doc, signed) = try KeyAdmin(vault: v).createForwardingKey(passphrase: passphrase.read(), cost: kdf, replace: replace)
                 try output.write(signed, vault: v)
                 let p = try KeyringPayload.decode(signed.payload)
                 note("forwarding key \(doc.keyID) certified in keyring serial \(p.serial), written to \(output.out)")
