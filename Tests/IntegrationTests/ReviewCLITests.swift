@@ -134,6 +134,11 @@ import Testing
         #expect(try AckSigner.verify(Data(contentsOf: URL(fileURLWithPath: ack2)), pin: .key(doc.publicKey)).tips.count == 2)
     }
 
+    func rootFingerprint(_ desk: TipdeskCLI) throws -> String {
+        let line = try desk(["keys", "list"]).stdout.split(separator: "\n").first { $0.hasPrefix("root ") }!
+        return String(line[line.range(of: "root:")!.lowerBound...])
+    }
+
     /// The seized vault, through the binary: after import, triage, search, show, backup and
     /// ack, no file under the vault directory holds a word of a tip or a note.
     @Test func aSeizedVaultShowsNoText() throws {
@@ -141,7 +146,7 @@ import Testing
         let desk = TipdeskCLI(vault: dir.appendingPathComponent("vault"))
         let key = try desk.initialise(in: dir)
         #expect(try desk(["keys", "init-root", "--kdf", "interactive"]).status == 0)
-        let canaries = ["WQZCANARYONE", "ЩЁКАНАРЕЙКА", "GʻALLAKANAREYKA", "WQZCANARYFIELD", "WQZCANARYNOTE"]
+        let canaries = ["WQZCANARYONE", "ЩЁКАНАРЕЙКА", "GʻALLAKANAREYKA", "WQZCANARYFIELD", "WQZCANARYNOTE", "WQZPARTNER", "WQZORG"]
         let docs = [
             try TipDocument(body: "at the depot \(canaries[0]) and \(canaries[1])", fields: ["where": canaries[3]], lang: "ru"),
             try TipDocument(body: "\(canaries[2]) bozorda", lang: "uz"),
@@ -151,6 +156,16 @@ import Testing
         #expect(try desk(["triage", id, "--note", "met \(canaries[4])", "--status", "reviewing"]).status == 0)
         #expect(try desk(["search", canaries[0].lowercased()]).status == 0)
         #expect(try desk(["show", id]).stdout.contains(canaries[4]))
+        // Forwarding (SECURITY.md §11.1): who the organization works with is as secret as its tips.
+        #expect(try desk(["keys", "renew", "--out", dir.appendingPathComponent("k1.json").path]).status == 0)
+        #expect(try desk(["keys", "forwarding-key", "--kdf", "interactive", "--out", dir.appendingPathComponent("k2.json").path]).status == 0)
+        let fp = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: key))) as! [String: Any])["fingerprint"] as! String
+        let added = try desk(["partners", "add", canaries[5], "--public-key", key, "--fingerprint", fp, "--delivery", "outbox:\(dir.appendingPathComponent("out").path)"])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try desk(["orgs", "add", canaries[6], "--keyring", dir.appendingPathComponent("k2.json").path, "--fingerprint", try rootFingerprint(desk)]).status == 0)
+        let depot = try #require(try desk.list().first { ($0["body"] as? String)?.contains("depot") == true }?["id"] as? String)
+        let fwd = try desk(["forward", depot, "--to", canaries[5], "--redact-text", "depot", "--note", "re \(canaries[4])"])
+        #expect(fwd.status == 0, "\(fwd.stderr)")
         #expect(try desk(["backup", "--kdf", "interactive", "--out", dir.appendingPathComponent("b").path]).status == 0)
         #expect(try desk(["ack", "--out", dir.appendingPathComponent("ack.json").path]).status == 0)
         let vault = dir.appendingPathComponent("vault")
