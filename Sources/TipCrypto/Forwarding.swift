@@ -40,6 +40,9 @@ public struct ForwardVerification: Equatable, Sendable {
         case badSignature = "bad_signature"
         /// The signing key is not the forwarding key the carried keyring certifies under its root.
         case notCertified = "not_certified"
+        /// It arrived long after the keyring it carries expired: the forwarding key may have
+        /// been replaced since, perhaps because it leaked (§11.5 step 4).
+        case staleKeyring = "stale_keyring"
         /// Certified, but by a root this vault does not know (`tipdesk orgs add`).
         case unknownOrg = "unknown_org"
     }
@@ -62,9 +65,14 @@ public enum ForwardVerifier {
         public init(name: String, rootPublicKey: [UInt8]) { (self.name, self.rootPublicKey) = (name, rootPublicKey) }
     }
 
+    /// Days after a keyring's `expires` that a forward signed under it is still taken: a
+    /// courier's round trip, not a leaked key's lifetime.
+    public static let graceDays = 30
+
     /// Checks a forward opened with the key `openedWith`: recipient, signature, certification
-    /// by the carried keyring's root, the document's org, and whether that root is known.
-    public static func verify(_ f: SignedForward, openedWith: [UInt8], known: [KnownOrg]) -> ForwardVerification {
+    /// by the carried keyring's root, the document's org, the keyring's age on `arrived` (the
+    /// day the recipient's server received it), and whether that root is known.
+    public static func verify(_ f: SignedForward, openedWith: [UInt8], arrived: Day, known: [KnownOrg]) -> ForwardVerification {
         func result(_ s: ForwardVerification.Status, _ why: String, org: String? = nil, root: [UInt8]? = nil) -> ForwardVerification {
             ForwardVerification(status: s, org: org, rootFingerprint: root.map { RootIdentity.document(for: $0).fingerprint }, message: why)
         }
@@ -85,6 +93,11 @@ public enum ForwardVerifier {
         }
         guard let doc = try? ForwardDocument.decode(f.document), doc.org == payload.rootKeyID else {
             return result(.notCertified, "the document names another organization than the root that certified its key", root: root)
+        }
+        guard arrived <= payload.expires.adding(days: graceDays) else {
+            return result(
+                .staleKeyring, "it arrived on \(arrived), long after the sender's keyring it was signed under expired (\(payload.expires))",
+                root: root)
         }
         guard let org = known.first(where: { $0.rootPublicKey == root }) else {
             return result(.unknownOrg, "it comes from an organization this vault does not know", root: root)

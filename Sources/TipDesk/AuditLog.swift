@@ -3,11 +3,12 @@ import TipCore
 import TipCrypto
 import TipStore
 
-/// What the audit log records (SECURITY.md §10.3). `purge` and `forward` are reserved for the
-/// commands of those names: when they exist they MUST append their entry like the others.
+/// What the audit log records (SECURITY.md §10.3). `purge` is reserved for the command of that
+/// name: when it exists it MUST append its entry like the others. `partner` and `org` record
+/// changes to the registries of §11.1.
 public enum AuditAction: String, Codable, CaseIterable, Sendable {
     case importBundle = "import"
-    case reopen, show, export, triage, ack, backup, purge, forward
+    case reopen, show, export, triage, ack, backup, purge, forward, partner, org
 }
 
 /// A detail of an entry: ids, counts, codes. Never tip text, note text or a search query.

@@ -14,13 +14,14 @@ public func solveChallenge(_ client: WebClient, sealed: [UInt8]) async throws ->
     return s
 }
 
-public struct DeliveryReport: Equatable, Sendable {
+public struct DeliveryReport: Sendable {
     public struct Failure: Equatable, Sendable {
         public let file: String
         public let message: String
     }
 
-    public var delivered: [String] = []
+    /// The file and the server it went to, for each parcel delivered.
+    public var delivered: [(file: String, host: String)] = []
     /// Forwards for partners who take files by hand: not the courier's to post.
     public var byHand: [String] = []
     public var failed: [Failure] = []
@@ -30,14 +31,14 @@ public struct DeliveryReport: Equatable, Sendable {
 public enum ForwardDelivery {
     /// Posts every forward in `outbox` addressed to a partner's tipgate (SECURITY.md §11.4) to
     /// that server's `/api/v1/tips`, as any witness's client would, solving its proof of work
-    /// when asked. A delivered file moves to `outbox/delivered/`; a failed one stays for the
-    /// next run. Nothing here holds or unlocks a key.
+    /// when asked. A delivered parcel is deleted: it names the partner's server, and a carried
+    /// stick should not keep a list of who the organization works with. A refused one stays
+    /// for the next run. Nothing here holds or unlocks a key.
     public static func deliver(outbox: URL, caFile: String?) async throws -> DeliveryReport {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: outbox.path) else {
             throw DeskError("cannot read the outbox \(outbox.path)")
         }
-        let done = outbox.appendingPathComponent("delivered")
         var report = DeliveryReport()
         var clients = [String: WebClient]()
         for name in names.sorted() where name.hasSuffix("." + ForwardParcel.fileExtension) {
@@ -57,15 +58,16 @@ public enum ForwardDelivery {
                 let r = try await client.post("/api/v1/tips", body: submission.encoded(), contentType: "application/json")
                 guard r.status == 201 else {
                     let code = (try? JSONSerialization.jsonObject(with: r.body) as? [String: Any])?["error"] as? String
-                    throw DeskError("the partner's server refused it (HTTP \(r.status)\(code.map { ", \(TerminalText.preview($0, limit: 40))" } ?? ""))")
+                    throw DeskError("\(URL(string: to)?.host ?? to) refused it (HTTP \(r.status)\(code.map { ", \(TerminalText.preview($0, limit: 40))" } ?? ""))")
                 }
-                try fm.createDirectory(at: done, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                try fm.moveItem(at: url, to: done.appendingPathComponent(name))
-                report.delivered.append(name)
+                report.delivered.append((name, URL(string: to)?.host ?? to))
+                do { try fm.removeItem(at: url) } catch {
+                    report.failed.append(.init(file: name, message: "delivered, but the file could not be removed: delete it, or the next run sends it again"))
+                }
             } catch let e as DeskError {
                 report.failed.append(.init(file: name, message: e.message))
             } catch {
-                report.failed.append(.init(file: name, message: "\(error)"))
+                report.failed.append(.init(file: name, message: TerminalText.preview("\(error)", limit: 200)))
             }
         }
         for c in clients.values { await c.shutdown() }

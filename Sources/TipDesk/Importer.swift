@@ -88,7 +88,9 @@ extension VaultSession {
         }
     }
 
-    func importTips(_ tips: [SealedTip], instance: String) throws -> ImportReport {
+    /// `carried`: tips that came as files, not from a server (§11.4); those that open are
+    /// stored acknowledged, in the same transaction, as there is no server to acknowledge to.
+    func importTips(_ tips: [SealedTip], instance: String, carried: Bool = false) throws -> ImportReport {
         let held = try db.heldHashes()
         let fresh = tips.filter { held[$0.id] == nil }
         let retry = try db.sealedTips()
@@ -96,13 +98,16 @@ extension VaultSession {
         var byID = [TipID: Outcome]()
         for (t, o) in zip(fresh, outcomes) { byID[t.id] = o }
         var added = 0, alreadyHad = 0, opened = 0, reopened = 0
-        var conflicts = [TipID](), unopened = [TipID](), suggestions = [SuggestedTriage]()
+        var conflicts = [TipID](), unopened = [TipID](), suggestions = [SuggestedTriage](), forwards = [TipID]()
         try db.write { w in
             for ((t, _), o) in zip(retry, outcomes.dropFirst(fresh.count)) {
                 guard let rec = try w.record(t.id), !rec.opened else { continue }
                 if let box = o.box {
                     try w.setOpened(t.id, box: box)
-                    if let f = o.forward { try w.insertReceivedForward(t.id, box: f) }
+                    if let f = o.forward {
+                        try w.insertReceivedForward(t.id, box: f)
+                        forwards.append(t.id)
+                    }
                     reopened += 1
                     if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 } else {
@@ -121,8 +126,12 @@ extension VaultSession {
                 try w.insert(
                     VaultRecord(
                         id: t.id, instance: instance, keyID: t.keyID, day: t.day, sizeClass: t.sealed.count - SealedBox.overhead,
-                        sealedBlake2b: o.hash, openError: o.box == nil ? (o.code ?? "unreadable") : nil, acked: false, box: o.box))
-                if let f = o.forward { try w.insertReceivedForward(t.id, box: f) }
+                        sealedBlake2b: o.hash, openError: o.box == nil ? (o.code ?? "unreadable") : nil, acked: carried && o.box != nil,
+                        box: o.box))
+                if let f = o.forward {
+                    try w.insertReceivedForward(t.id, box: f)
+                    forwards.append(t.id)
+                }
                 added += 1
                 if o.box == nil {
                     try w.keepSealed(t, instance: instance)
@@ -151,6 +160,7 @@ extension VaultSession {
         r.unopened = unopened
         r.reopened = reopened
         r.suggestions = suggestions
+        r.forwards = forwards
         return r
     }
 

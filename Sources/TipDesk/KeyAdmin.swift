@@ -1,4 +1,8 @@
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import TipCore
 import TipCrypto
 import TipStore
@@ -153,8 +157,10 @@ public struct KeyAdmin {
     /// Creates the forwarding key (SECURITY.md §11.3) and certifies it by listing it in a newly
     /// signed keyring. The root signs once here; day to day, forwards are signed with the
     /// forwarding key alone. One certified key at a time: a second is refused unless `replace`
-    /// (the old one may have leaked), which deletes the old secret and certifies the new key
-    /// in its place, so forwards signed with the old key no longer verify against this keyring.
+    /// (the old one may have leaked). The new key is written beside the old, the keyring that
+    /// certifies it is saved, and only then does it take the old one's place. Forwards already
+    /// signed with the old key carry the keyring that certified it, so they still verify until
+    /// that keyring is stale (§11.5 step 4).
     public func createForwardingKey(passphrase: SecureBytes, cost: SecretKeyFile.Cost, replace: Bool = false) throws -> (
         ForwardingKeyDocument, SignedKeyring
     ) {
@@ -162,28 +168,33 @@ public struct KeyAdmin {
         guard var (_, payload) = try latest().map({ ($0.0, $0.1) }) else {
             throw DeskError("this vault has not signed a keyring yet", hints: ["sign the first one with: tipdesk keys renew --out FILE"])
         }
-        if FileManager.default.fileExists(atPath: forwardingSecretURL.path) {
-            guard replace else {
-                throw DeskError(
-                    "this vault already has a forwarding key",
-                    hints: ["see it with: tipdesk keys list", "if it may have leaked: tipdesk keys forwarding-key --replace --out FILE"])
-            }
-            try vault.withLock(exclusive: false) {
-                try FileManager.default.removeItem(at: forwardingSecretURL)
-                try? FileManager.default.removeItem(at: forwardingPublicURL)
-            }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: forwardingSecretURL.path), !replace {
+            throw DeskError(
+                "this vault already has a forwarding key",
+                hints: ["see it with: tipdesk keys list", "if it may have leaked: tipdesk keys forwarding-key --replace --out FILE"])
         }
         let pair = SigningKeyPair.generate()
         let doc = ForwardingKeyDocument.derived(from: pair.publicKey)
+        let newSecret = vault.keysDirectory.appendingPathComponent("forwarding-\(doc.keyID.hex).secret")
+        let newPublic = vault.keysDirectory.appendingPathComponent("forwarding-\(doc.keyID.hex).public.json")
         try vault.write(
             try SecretKeyFile.seal(secret: pair.secretKey, keyID: doc.keyID.hex, kind: "ed25519-forwarding", passphrase: passphrase, cost: cost),
-            to: forwardingSecretURL)
-        try vault.writePublic(doc.encoded(), to: forwardingPublicURL)
+            to: newSecret)
+        try vault.writePublic(doc.encoded(), to: newPublic)
         payload.forwardingKey = .init(keyID: doc.keyID, publicKey: doc.publicKey)
         payload.serial += 1
         payload.issued = today
         if payload.expires < today { payload.expires = today.adding(days: Self.defaultValidity) }
-        return (doc, try save(payload, root: root))
+        let signed = try save(payload, root: root)
+        try vault.withLock(exclusive: false) {
+            for (from, to) in [(newSecret, forwardingSecretURL), (newPublic, forwardingPublicURL)] {
+                guard Glibc.rename(from.path, to.path) == 0 else {
+                    throw DeskError("cannot move the new forwarding key into place: \(String(cString: strerror(errno)))")
+                }
+            }
+        }
+        return (doc, signed)
     }
 
     public func forwardingDocument() throws -> ForwardingKeyDocument? {
@@ -201,7 +212,11 @@ public struct KeyAdmin {
         guard let (signed, payload) = try latest(), payload.forwardingKey?.publicKey == doc.publicKey else {
             throw DeskError(
                 "the vault's keyring does not certify its forwarding key",
-                hints: ["partners could not verify a forward; re-create it: tipdesk keys forwarding-key"])
+                hints: ["partners could not verify a forward; certify a new one: tipdesk keys forwarding-key --replace --out FILE"])
+        }
+        // A partner takes a forward only while the keyring it carries is recent (§11.5).
+        guard !payload.isExpired(on: today) else {
+            throw DeskError("the vault's keyring expired on \(payload.expires)", hints: ["renew it first: tipdesk keys renew --out FILE"])
         }
         do {
             let (header, secret) = try SecretKeyFile.open(file, passphrase: passphrase)

@@ -11,9 +11,13 @@ public enum Delivery: Equatable, Sendable, CustomStringConvertible {
     case tipgate(String)
 
     public init(parsing text: String) throws {
-        if text.hasPrefix("outbox:"), text.count > 7 {
-            self = .outbox(String(text.dropFirst(7)))
-        } else if text.hasPrefix("tipgate:https://"), text.count > 16, !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7f }) {
+        // The rules a parcel's `deliver_to` must meet (§11.4), so nothing is logged as sent that
+        // the courier would then refuse; and no control or space, in a path either.
+        let clean = !text.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }
+        if text.hasPrefix("outbox:"), text.count > 7, clean {
+            // Absolute, so it does not depend on where `forward` runs.
+            self = .outbox(URL(fileURLWithPath: String(text.dropFirst(7))).standardizedFileURL.path)
+        } else if text.hasPrefix("tipgate:https://"), text.count > 16, text.utf8.count <= 2048 + 8, clean {
             var url = String(text.dropFirst(8))
             while url.hasSuffix("/") { url.removeLast() }
             self = .tipgate(url)
@@ -98,12 +102,15 @@ extension VaultSession {
         try w.setRegistry(name, box: plain.withUnsafeBytes { dataKey.sealRegistry($0, name: name) })
     }
 
-    /// Reads, changes and rewrites one registry in one transaction.
-    func updateRegistry(_ name: String, _ change: (inout RegistryFile) throws -> Void) throws {
+    /// Reads, changes and rewrites one registry in one transaction, with its audit entry.
+    func updateRegistry(
+        _ name: String, audit: AuditAction, _ details: [String: AuditValue], _ change: (inout RegistryFile) throws -> Void
+    ) throws {
         try db.write { w in
             var r = try readRegistry(name, from: try w.registry(name))
             try change(&r)
             try writeRegistry(name, r, in: w)
+            try AuditLog.append(audit, details, day: today, key: dataKey, in: w)
         }
     }
 
@@ -184,7 +191,10 @@ extension VaultSession {
             throw DeskError("give the partner's --public-key or --keyring")
         }
         let partner = Partner(name: name, key: key, rootFingerprint: root, categories: categories, delivery: delivery, added: today)
-        try updateRegistry("partners") { r in
+        try updateRegistry(
+            "partners", audit: .partner,
+            ["change": .string("add"), "name": .string(name), "key_id": .string(key.keyID.hex), "delivery": .string(delivery.description)]
+        ) { r in
             var list = r.partners ?? []
             guard !list.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
                 throw DeskError("a partner named \(name) already exists", hints: ["remove it first: tipdesk partners remove \(name)"])
@@ -200,7 +210,9 @@ extension VaultSession {
 
     public func removePartner(_ name: String) throws {
         let p = try partner(named: name)
-        try updateRegistry("partners") { r in r.partners?.removeAll { $0.name == p.name } }
+        try updateRegistry("partners", audit: .partner, ["change": .string("remove"), "name": .string(p.name), "key_id": .string(p.key.keyID.hex)]) {
+            r in r.partners?.removeAll { $0.name == p.name }
+        }
     }
 
     static func normalizeKeyFingerprint(_ s: String) -> String { s.lowercased().filter { $0 != " " } }
@@ -244,7 +256,7 @@ extension VaultSession {
         } else {
             throw DeskError("give the organization's --root-key or --keyring")
         }
-        try updateRegistry("orgs") { r in
+        try updateRegistry("orgs", audit: .org, ["change": .string("add"), "name": .string(name), "root_key_id": .string(root.keyID.hex)]) { r in
             var list = r.orgs ?? []
             guard !list.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
                 throw DeskError("an organization named \(name) already exists", hints: ["remove it first: tipdesk orgs remove \(name)"])
@@ -263,6 +275,8 @@ extension VaultSession {
         guard let o = all.first(where: { $0.name.lowercased() == name.lowercased() }) else {
             throw DeskError("no organization named \(TerminalText.preview(name, limit: 40))", hints: ["see them with: tipdesk orgs list"])
         }
-        try updateRegistry("orgs") { r in r.orgs?.removeAll { $0.name == o.name } }
+        try updateRegistry("orgs", audit: .org, ["change": .string("remove"), "name": .string(o.name), "root_key_id": .string(o.root.keyID.hex)]) {
+            r in r.orgs?.removeAll { $0.name == o.name }
+        }
     }
 }

@@ -59,6 +59,8 @@ public struct ImportReport: Equatable, Sendable {
     public var reopened = 0
     /// What the rules suggest for the tips that opened now, for those where they suggest anything.
     public var suggestions: [SuggestedTriage] = []
+    /// Tips that opened now and are forwards from another organization (SECURITY.md §11.5).
+    public var forwards: [TipID] = []
 }
 
 /// The reviewer's operations, shared by the CLI and the tests.

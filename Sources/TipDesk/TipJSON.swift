@@ -1,5 +1,6 @@
 import Foundation
 import TipCore
+import TipCrypto
 
 /// The stable `--json` shape of `tipdesk list`, `search` and `show` (README, "Reviewer"): an
 /// array of objects with sorted keys, in the command's order.
@@ -27,6 +28,21 @@ public enum TipJSON {
         var error: String?
         var triage: TriageJSON?
         var suggestion: SuggestionJSON?
+        var forward: ForwardJSON?
+    }
+
+    /// `show` of a tip that arrived as a forward (SECURITY.md §11.5): the verification, and what
+    /// the sender said, which is only the sender's word unless `status` is `verified`.
+    struct ForwardJSON: Encodable {
+        var status: String
+        var message: String
+        var org: String?
+        var root_fingerprint: String?
+        var forward_id: String
+        var note: String?
+        var category: String?
+        var urgency: String?
+        var day: String
     }
 
     struct TriageJSON: Encodable {
@@ -54,7 +70,9 @@ public enum TipJSON {
         }
     }
 
-    public static func encode(_ tips: [OpenedTip], suggestions: [TipID: Rules.Suggestion] = [:]) -> String {
+    public static func encode(
+        _ tips: [OpenedTip], suggestions: [TipID: Rules.Suggestion] = [:], forwards: [TipID: ReceivedForward] = [:]
+    ) -> String {
         let entries = tips.map { t -> Entry in
             var e = Entry(
                 id: t.id.hex, day: t.day.text, key_id: t.keyID.hex, instance: t.instance, size_class: t.sizeClass, acked: t.acked)
@@ -65,6 +83,12 @@ public enum TipJSON {
                 e.body = d.body
                 e.triage = TriageJSON(t: t.triage ?? .untouched)
                 e.suggestion = suggestions[t.id].map(SuggestionJSON.init)
+                e.forward = forwards[t.id].map { f in
+                    ForwardJSON(
+                        status: f.verification.status.rawValue, message: f.verification.message, org: f.verification.org,
+                        root_fingerprint: f.verification.rootFingerprint, forward_id: f.forwardID, note: f.document.note,
+                        category: f.document.category, urgency: f.document.urgency, day: f.document.day.text)
+                }
             case .failure(let err):
                 e.error = err.message
             }
@@ -72,6 +96,9 @@ public enum TipJSON {
         }
         return escaped(encoded(entries))
     }
+
+    /// One value as one line of JSON, escaped like the rest (`tipdesk forwards --json`).
+    public static func line<T: Encodable>(_ value: T) -> String { escaped(encoded(value)) }
 
     /// One triage as the `triage` member above (`tipdesk triage --json`).
     public static func encode(_ triage: Triage) -> String { escaped(encoded(TriageJSON(t: triage))) }

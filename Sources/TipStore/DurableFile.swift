@@ -46,10 +46,28 @@ extension DurableFile {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         unlink(tmp.path)
         try writeNew(data, to: tmp, mode: mode)
-        guard rename(tmp.path, url.path) == 0 else {
+        guard Glibc.rename(tmp.path, url.path) == 0 else {
             unlink(tmp.path)
             throw StoreError("write_failed", "cannot replace \(url.path): \(String(cString: strerror(errno)))")
         }
+        let dfd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+}
+
+extension DurableFile {
+    /// Moves a synced file to a name that must not exist yet (a hard link, then the old name
+    /// removed), and syncs the directory: the file appears complete under its new name or not
+    /// at all, and never replaces another.
+    public static func rename(_ from: URL, to url: URL) throws {
+        guard link(from.path, url.path) == 0 else {
+            if errno == EEXIST { throw StoreError("file_exists", "\(url.path) already exists; choose a new name") }
+            throw StoreError("write_failed", "cannot name \(url.path): \(String(cString: strerror(errno)))")
+        }
+        unlink(from.path)
         let dfd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             fsync(dfd)

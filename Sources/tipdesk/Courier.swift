@@ -100,7 +100,8 @@ extension Tipdesk.CourierCommand {
         func run() async throws {
             try await reportingAsync {
                 let r = try await ForwardDelivery.deliver(outbox: URL(fileURLWithPath: outbox), caFile: cacert)
-                for f in r.failed { note("not delivered: \(f.file): \(f.message)") }
+                for d in r.delivered { out("delivered \(TerminalText.preview(d.file, limit: 80)) to \(TerminalText.preview(d.host, limit: 80))") }
+                for f in r.failed { note("not delivered: \(TerminalText.preview(f.file, limit: 80)): \(f.message)") }
                 if !r.byHand.isEmpty { note("\(r.byHand.count) forward\(r.byHand.count == 1 ? " is" : "s are") for a partner who takes files by hand") }
                 out("delivered \(r.delivered.count) of \(r.delivered.count + r.failed.count)")
                 if !r.failed.isEmpty {

@@ -12,8 +12,8 @@ extension Tipdesk {
                 The witness's contact field is left out unless --include-contact is given. Each
                 --redact-text phrase becomes █ wherever it occurs, in any letter case; a phrase that
                 does not occur is refused, as a likely typo. The sealed forward is written to the
-                partner's outbox directory, or, for a partner's tipgate, to --outbox (default
-                VAULT/outbox) for: tipdesk courier deliver OUTBOX.
+                partner's outbox directory, or, for a partner's tipgate, to --outbox DIR for:
+                tipdesk courier deliver DIR (on the online machine).
                 """)
         @OptionGroup var vault: VaultOptions
         @OptionGroup var passphrase: PassphraseOptions
@@ -24,7 +24,7 @@ extension Tipdesk {
         @Option(help: "Send the body in this UTF-8 file instead of the witness's (recorded in the audit log).") var bodyFile: String?
         @Option(help: "A note to the partner.") var note: String?
         @Flag(help: "Share the witness's contact field too.") var includeContact = false
-        @Option(help: "Where to write a forward for a partner's tipgate. Default: VAULT/outbox.") var outbox: String?
+        @Option(help: "For a partner's tipgate: the directory the courier carries (not inside the vault).") var outbox: String?
 
         func validate() throws {
             guard !(includeContact && redact.contains("contact")) else {
@@ -50,10 +50,12 @@ extension Tipdesk {
                 }
                 let r = try desk.session(passphrase.read()).forward(tipID, req)
                 out("forwarded tip \(tipID.hex.prefix(12)) to \(r.partner)")
-                out("  fields shared:   \(r.sharedFields.isEmpty ? "-" : r.sharedFields.joined(separator: ", "))")
-                out("  fields withheld: \(r.redactedFields.isEmpty ? "-" : r.redactedFields.joined(separator: ", "))")
+                // Field names come from whoever sealed the tip (§3.6).
+                func names(_ a: [String]) -> String { a.isEmpty ? "-" : a.map { TerminalText.preview($0, limit: 40) }.joined(separator: ", ") }
+                out("  fields shared:   \(names(r.sharedFields))")
+                out("  fields withheld: \(names(r.redactedFields))")
                 out("  phrases redacted: \(r.redactedPhrases)\(r.bodyEdited ? "; body edited" : "")")
-                out("  sealed file:     \(r.file.path)")
+                out("  sealed file:     \(TerminalText.preview(r.file.path, limit: 200))")
             }
         }
     }
@@ -67,13 +69,11 @@ extension Tipdesk {
         func run() throws {
             try reporting {
                 let entries = try Desk(vault: vault.resolved).session(passphrase.read()).forwards()
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 for e in entries {
                     if json {
                         var o = e.details
                         o["day"] = .string(e.day.text)
-                        out(String(decoding: try enc.encode(o), as: UTF8.self))
+                        out(TipJSON.line(o))
                         continue
                     }
                     let d = e.details

@@ -34,8 +34,12 @@ extension Tipdesk {
                 }
                 let t = try session.show(id)
                 let suggestion = t.document.map(rules.suggest)
+                let forward = try session.receivedForward(id)
                 if json {
-                    out(TipJSON.encode([t], suggestions: suggestion.flatMap { describe($0) == nil ? nil : [id: $0] } ?? [:]))
+                    out(
+                        TipJSON.encode(
+                            [t], suggestions: suggestion.flatMap { describe($0) == nil ? nil : [id: $0] } ?? [:],
+                            forwards: forward.map { [id: $0] } ?? [:]))
                     return
                 }
                 let doc = try t.result.get()
@@ -44,18 +48,21 @@ extension Tipdesk {
                 out("day:      \(t.day)")
                 out("key:      \(t.keyID)")
                 out("server:   \(t.instance == String(repeating: "0", count: 32) ? "- (carried as a file)" : t.instance)")
-                if let f = try session.receivedForward(id) {
+                if let f = forward {
                     let v = f.verification
+                    // What the sender says is only its word until the forward verifies (§11.5).
+                    let theirs = v.isVerified ? "their" : "UNVERIFIED"
                     if v.isVerified {
                         out("from:     forwarded by \(TerminalText.sanitize(v.org ?? "-", multiline: false)) (verified); tip of \(f.document.day)")
                     } else {
-                        out("from:     WARNING: a forward that does not verify: \(v.message)")
-                        if v.status == .unknownOrg, let fp = v.rootFingerprint {
-                            out("          its root: \(fp); if you know them: tipdesk orgs add NAME --keyring FILE --fingerprint '\(fp)'")
+                        out("from:     WARNING: a forward that does not verify (\(v.status.rawValue)): \(v.message)")
+                        if v.status == .unknownOrg {
+                            out("          do not trust what it says about its sender. If you expect forwards from this organization,")
+                            out("          get its root fingerprint from it over a channel you trust, then: tipdesk orgs add NAME --keyring FILE --fingerprint FP")
                         }
                     }
-                    if let n = f.document.note { out("their note: \(TerminalText.sanitize(n))") }
-                    out("their triage: category \(f.document.category ?? "-"), urgency \(f.document.urgency ?? "-")")
+                    if let n = f.document.note { out("\(theirs) note: \(TerminalText.sanitize(n))") }
+                    out("\(theirs) triage: category \(f.document.category ?? "-"), urgency \(f.document.urgency ?? "-")")
                 }
                 out("lang:     \(TerminalText.sanitize(doc.lang ?? "-", multiline: false))")
                 for k in doc.fields.keys.sorted() {

@@ -33,12 +33,13 @@ import Testing
         var desk: TipdeskCLI { org.desk }
 
         /// Exports what the server holds and imports it into the vault; returns the bundle.
-        func pullAndImport(_ name: String) throws -> Data {
+        func pullAndImport(_ name: String, expect: String? = nil) throws -> Data {
             let bundle = org.dir.appendingPathComponent(name).path
             let e = try tipgate(["export", "--data", server.dataDirectory.path, "--out", bundle, "--all"])
             guard e.status == 0 else { throw TestFailure("export: \(e.stderr)") }
             let i = try desk(["import", bundle])
             guard i.status == 0 else { throw TestFailure("import: \(i.stderr)") }
+            if let expect { #expect(i.stdout.contains(expect), "\(i.stdout)") }
             return try Data(contentsOf: URL(fileURLWithPath: bundle))
         }
     }
@@ -64,6 +65,7 @@ import Testing
         let wrong = try a.desk(["partners", "add", "B", "--keyring", b.keyring, "--fingerprint", a.org.fingerprint, "--delivery", "tipgate:\(b.server.url)"])
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("not signed by the root fingerprint you confirmed"), "\(wrong.stderr)")
+        #expect(try a.desk(["partners", "list"]).stdout.isEmpty, "a refused partner was stored")
         let added = try a.desk(
             ["partners", "add", "B", "--keyring", b.keyring, "--fingerprint", b.org.fingerprint, "--category", "forced_labour",
              "--delivery", "tipgate:\(b.server.url)"])
@@ -82,25 +84,30 @@ import Testing
         let delivered = try tipdesk(["courier", "deliver", outbox.path, "--cacert", b.server.certificate])
         #expect(delivered.status == 0, "\(delivered.stderr)")
         #expect(delivered.stdout.contains("delivered 1 of 1"), "\(delivered.stdout)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: outbox.appendingPathComponent("delivered").path).count == 1)
+        #expect(delivered.stdout.contains("to 127.0.0.1"), "\(delivered.stdout)")
+        // A delivered parcel is deleted: it names the partner's server.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outbox.path).isEmpty)
 
-        // B pulls and imports. Nothing in the bytes B received, nor in what B decrypts, holds
-        // what A withheld.
-        let received = try b.pullAndImport("b.tipgate")
+        // B pulls and imports. Nothing B decrypts holds what A withheld (RedactionTests checks
+        // the whole signed forward too).
+        _ = try b.pullAndImport("b.tipgate", expect: "1 of them is a forward from another organization")
         let bid = try #require(try b.desk.list().first?["id"] as? String)
         let bShow = try b.desk(["show", bid, "--json"])
         #expect(bShow.status == 0, "\(bShow.stderr)")
         for secret in [Self.phrase, "rustam karimov", Self.place, Self.phone] {
             #expect(!bShow.stdout.contains(secret), "B sees \(secret)")
-            #expect(received.range(of: Data(secret.utf8)) == nil)
         }
         #expect(bShow.stdout.contains("The foreman █ took their passports. █ also beats them."), "\(bShow.stdout)")
         #expect(bShow.stdout.contains("labour"))
+        let forward = try #require((try JSONSerialization.jsonObject(with: Data(bShow.stdout.utf8)) as? [[String: Any]])?.first?["forward"] as? [String: Any])
+        #expect(forward["status"] as? String == "unknown_org")
 
         // Until B knows A, the forward shows a clear warning; then it verifies.
         let unknown = try b.desk(["show", bid])
-        #expect(unknown.stdout.contains("WARNING: a forward that does not verify: it comes from an organization this vault does not know"), "\(unknown.stdout)")
-        #expect(unknown.stdout.contains(a.org.fingerprint), "\(unknown.stdout)")
+        #expect(unknown.stdout.contains("WARNING: a forward that does not verify (unknown_org): it comes from an organization this vault does not know"), "\(unknown.stdout)")
+        #expect(unknown.stdout.contains("UNVERIFIED note: please act quickly"), "\(unknown.stdout)")
+        // The fingerprint to add comes from the organization, never from the forward itself.
+        #expect(!unknown.stdout.contains(a.org.fingerprint), "\(unknown.stdout)")
         #expect(try b.desk(["orgs", "add", "A", "--keyring", a.keyring, "--fingerprint", a.org.fingerprint]).status == 0)
         let verified = try b.desk(["show", bid])
         #expect(verified.stdout.contains("from:     forwarded by A (verified)"), "\(verified.stdout)")
@@ -117,6 +124,17 @@ import Testing
         #expect(entry["redacted_phrases"] as? Int == 1)
         #expect((entry["sent_blake2b"] as? String)?.count == 64)
         #expect(try a.desk(["audit", "verify"]).status == 0)
+
+        // A server that refuses a parcel (here A's own, which does not know B's key): the courier
+        // reports the server's code, and the parcel stays for the next run.
+        #expect(try a.desk(["partners", "add", "Misdirected", "--keyring", b.keyring, "--fingerprint", b.org.fingerprint, "--delivery", "tipgate:\(a.server.url)"]).status == 0)
+        let stuck = a.org.dir.appendingPathComponent("outbox2")
+        #expect(try a.desk(["forward", id, "--to", "Misdirected", "--outbox", stuck.path]).status == 0)
+        let refused = try tipdesk(["courier", "deliver", stuck.path, "--cacert", a.server.certificate])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("unknown_key"), "\(refused.stderr)")
+        #expect(refused.stdout.contains("delivered 0 of 1"), "\(refused.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: stuck.path).count == 1)
         // And the tip is marked forwarded.
         #expect((try a.desk.list().first?["triage"] as? [String: Any])?["status"] as? String == "forwarded")
     }

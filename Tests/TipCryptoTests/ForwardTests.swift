@@ -48,8 +48,17 @@ import Testing
         }
     }
 
-    func verify(_ f: SignedForward, at org: Org, known: [Org]) -> ForwardVerification {
-        ForwardVerifier.verify(f, openedWith: org.intake.publicKey, known: known.map(\.known))
+    func verify(_ f: SignedForward, at org: Org, known: [Org], arrived: Day = Day("2026-11-10")!) -> ForwardVerification {
+        ForwardVerifier.verify(f, openedWith: org.intake.publicKey, arrived: arrived, known: known.map(\.known))
+    }
+
+    /// A forward that arrives long after the keyring it carries expired is not taken as
+    /// verified: its key may have been replaced because it leaked (§11.5 step 4).
+    @Test func staleKeyring() throws {
+        let a = Org(), b = Org()
+        let f = try b.open(try a.forward(to: b))
+        #expect(verify(f, at: b, known: [a], arrived: Day("2027-01-30")!.adding(days: ForwardVerifier.graceDays)).status == .verified)
+        #expect(verify(f, at: b, known: [a], arrived: Day("2027-01-30")!.adding(days: ForwardVerifier.graceDays + 1)).status == .staleKeyring)
     }
 
     @Test func verifiedFromAKnownOrganization() throws {
@@ -184,7 +193,7 @@ import Testing
 @Suite struct ForwardVectorTests {
     static let root: [UInt8] = KeyringVectorTests.root.publicKey
 
-    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 13) }
+    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 16) }
 
     @Test(arguments: Vector.load("forward"))
     func vector(_ v: Vector) throws {
@@ -206,10 +215,11 @@ import Testing
             return
         }
         // 2. With the sender's root known.
-        let known = ForwardVerifier.verify(f, openedWith: key.publicKey, known: [.init(name: "Test org", rootPublicKey: Self.root)])
+        let arrived = Day(v.headers["arrived"] ?? "2026-11-10")!
+        let known = ForwardVerifier.verify(f, openedWith: key.publicKey, arrived: arrived, known: [.init(name: "Test org", rootPublicKey: Self.root)])
         #expect(known.status.rawValue == v.expect, "\(v.name): \(known.message)")
         // 3. With no organization known.
-        let none = ForwardVerifier.verify(f, openedWith: key.publicKey, known: [])
+        let none = ForwardVerifier.verify(f, openedWith: key.publicKey, arrived: arrived, known: [])
         #expect(none.status.rawValue == (v.expect == "verified" ? "unknown_org" : v.expect), "\(v.name): \(none.message)")
     }
 }

@@ -30,12 +30,12 @@ def pad(m):
     return m + b"\x80" + b"\x00" * (size - len(m) - 1)
 
 
-def keyring(root, forwarding_pk, break_signature=False, org_root=None):
+def keyring(root, forwarding_pk, break_signature=False, root_key_id=None, forwarding_id=None):
     rpk = bytes(root.verify_key)
-    p = {"v": 1, "serial": 4, "issued": "2026-11-01", "expires": "2027-01-30", "root_key_id": kid(rpk),
+    p = {"v": 1, "serial": 4, "issued": "2026-11-01", "expires": "2027-01-30", "root_key_id": root_key_id or kid(rpk),
          "intake_keys": [{"key_id": kid(INTAKE), "public_key": b64(INTAKE), "not_before": "2026-11-01"}], "scripts": {}}
     if forwarding_pk is not None:
-        p["forwarding_key"] = {"key_id": kid(forwarding_pk), "public_key": b64(forwarding_pk)}
+        p["forwarding_key"] = {"key_id": forwarding_id or kid(forwarding_pk), "public_key": b64(forwarding_pk)}
     payload = js(p)
     sig = bytearray(root.sign(KEYRING_CONTEXT + payload).signature)
     if break_signature:
@@ -66,9 +66,9 @@ def seal(plain):
     return js({"v": 1, "key_id": kid(INTAKE), "sealed": b64(sealed)})
 
 
-def write(name, expect, comment, plain):
+def write(name, expect, comment, plain, arrived="2026-11-10"):
     with open(os.path.join(OUT, name + ".txt"), "wb") as f:
-        f.write(f"expect: {expect}\ncomment: {comment}\n\n".encode() + seal(plain) + b"\n")
+        f.write(f"expect: {expect}\narrived: {arrived}\ncomment: {comment}\n\n".encode() + seal(plain) + b"\n")
 
 
 INTAKE = base64.b64decode(json.load(open(os.path.join(HERE, "test-only-key.json")))["public_key"])
@@ -98,6 +98,12 @@ def main():
           forward(doc, keyring(other_root, bytes(rogue.verify_key)), rogue))
     write("11-unknown-member", "bad_forward", "an extra member in the signed forward", forward(doc, ring, fk, extra={"sender": "x"}))
     write("12-empty-body", "bad_forward", "a correctly signed document with an empty body", forward(document(root, body=""), ring, fk))
+    write("14-root-key-id-mismatch", "not_certified", "the keyring's root_key_id names another key",
+          forward(doc, keyring(root, bytes(fk.verify_key), root_key_id="0123456789abcdef"), fk))
+    write("15-forwarding-key-id-not-derived", "not_certified", "the keyring's forwarding key id is not derived from its key",
+          forward(doc, keyring(root, bytes(fk.verify_key), forwarding_id="0000000000000000"), fk))
+    write("16-stale-keyring", "stale_keyring", "arrived 31 days after the keyring it carries expired", forward(doc, ring, fk), arrived="2027-03-02")
+    write("17-last-day-of-grace", "verified", "arrived 30 days after the keyring it carries expired", forward(doc, ring, fk), arrived="2027-03-01")
     write("13-version-2", "unsupported_version", "signed forward v 2", forward(doc, ring, fk, extra={"v": 2}))
 
 
