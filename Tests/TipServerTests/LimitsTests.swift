@@ -29,6 +29,7 @@ import Testing
     @Test func formFloodLeavesTheSealedPathOpen() async throws {
         let h = try Harness()
         let sealed = try TipSealer.seal(TipDocument(body: "sealed, during a form flood"), to: TestKey.pair().document).encoded()
+        let start = ContinuousClock.now
         let (codes, sealedStatus) = try await h.run { client in
             var codes = [Int]()
             var headers = HTTPFields()
@@ -39,8 +40,13 @@ import Testing
             }
             return (codes, try await client.postTip(sealed).status.code)
         }
-        #expect(codes.filter { $0 == 200 }.count <= 21, "burst 20 plus at most one refill")
-        #expect(codes.filter { $0 == 503 }.count >= 9)
+        // The bucket refills at 2 a second: on a loaded machine the 30 requests take longer,
+        // and each second they take may let two more through.
+        let elapsed = ContinuousClock.now - start
+        let allowed = 20 + 2 * Int(elapsed.components.seconds) + 2
+        #expect(codes.filter { $0 == 200 }.count <= allowed, "burst 20 plus the refills of \(elapsed)")
+        #expect(codes.filter { $0 == 503 }.count >= 30 - allowed)
+        if elapsed < .seconds(4) { #expect(codes.filter { $0 == 503 }.count >= 1, "the flood was limited at all") }
         #expect(sealedStatus == 201)
     }
 }
