@@ -20,12 +20,9 @@ public enum ForwardSealer {
             signature: forwardingKey.sign(message))
         var plain = [UInt8](signed.encoded())
         defer { zero(&plain) }
-        guard PaddedSize.forDocument(length: plain.count) <= maxPadded else {
-            throw FormatError("tip_too_large", "the forward is too large once signed and encoded; share less of the tip")
-        }
-        let padded = plain.withUnsafeBytes { Padding.pad($0) }
-        let sealed = padded.withUnsafeBytes { SealedBox.seal($0, to: recipient.publicKey) }
-        return (Submission(keyID: recipient.keyID, sealed: sealed), signed)
+        let submission = try TipSealer.seal(
+            plaintext: plain, to: recipient, maxPadded: maxPadded, tooLarge: "the forward is too large once signed and encoded; share less of the tip")
+        return (submission, signed)
     }
 }
 

@@ -69,12 +69,15 @@ public enum TipSealer {
     public static func seal(_ tip: TipDocument, to key: PublicKeyDocument, maxPadded: Int = PaddedSize.defaultMaximum) throws -> Submission {
         var doc = [UInt8](tip.encoded())
         defer { zero(&doc) }
-        guard PaddedSize.forDocument(length: doc.count) <= maxPadded else {
-            throw FormatError("tip_too_large", "the tip is too large once encoded; shorten it or its fields")
-        }
-        let padded = doc.withUnsafeBytes { Padding.pad($0) }
-        let sealed = padded.withUnsafeBytes { SealedBox.seal($0, to: key.publicKey) }
-        return Submission(keyID: key.keyID, sealed: sealed)
+        return try seal(plaintext: doc, to: key, maxPadded: maxPadded, tooLarge: "the tip is too large once encoded; shorten it or its fields")
+    }
+
+    /// Pads and seals any plaintext a sealed box may hold (§3.3; a tip document, or a signed
+    /// forward, §11.3) into a submission for `key`.
+    public static func seal(plaintext: [UInt8], to key: PublicKeyDocument, maxPadded: Int, tooLarge: String) throws -> Submission {
+        guard PaddedSize.forDocument(length: plaintext.count) <= maxPadded else { throw FormatError("tip_too_large", tooLarge) }
+        let padded = plaintext.withUnsafeBytes { Padding.pad($0) }
+        return Submission(keyID: key.keyID, sealed: padded.withUnsafeBytes { SealedBox.seal($0, to: key.publicKey) })
     }
 }
 
