@@ -208,6 +208,9 @@ public struct ReceivedForward: Sendable {
 }
 
 extension VaultSession {
+    /// The ids of the tips that arrived as forwards, for `list` and `search` to mark.
+    public func receivedForwardIDs() throws -> Set<TipID> { try db.receivedForwardIDs() }
+
     public func receivedForward(_ id: TipID) throws -> ReceivedForward? {
         guard let box = try db.receivedForward(id), let rec = try db.record(id) else { return nil }
         let signed: SignedForward

@@ -29,6 +29,8 @@ public enum TipJSON {
         var triage: TriageJSON?
         var suggestion: SuggestionJSON?
         var forward: ForwardJSON?
+        /// Present, true, on a tip that arrived as a forward (`list`, `search`).
+        var forwarded: Bool?
     }
 
     /// `show` of a tip that arrived as a forward (SECURITY.md §11.5): the verification, and what
@@ -71,11 +73,13 @@ public enum TipJSON {
     }
 
     public static func encode(
-        _ tips: [OpenedTip], suggestions: [TipID: Rules.Suggestion] = [:], forwards: [TipID: ReceivedForward] = [:]
+        _ tips: [OpenedTip], suggestions: [TipID: Rules.Suggestion] = [:], forwards: [TipID: ReceivedForward] = [:],
+        forwarded: Set<TipID> = []
     ) -> String {
         let entries = tips.map { t -> Entry in
             var e = Entry(
                 id: t.id.hex, day: t.day.text, key_id: t.keyID.hex, instance: t.instance, size_class: t.sizeClass, acked: t.acked)
+            if forwarded.contains(t.id) || forwards[t.id] != nil { e.forwarded = true }
             switch t.result {
             case .success(let d):
                 e.lang = d.lang

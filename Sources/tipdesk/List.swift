@@ -20,12 +20,14 @@ extension Tipdesk {
 
         func run() throws {
             try reporting {
-                let tips = try Desk(vault: vault.resolved).session(passphrase.read()).list(filters.filter)
+                let session = try Desk(vault: vault.resolved).session(passphrase.read())
+                let forwarded = try session.receivedForwardIDs()
+                let tips = try session.list(filters.filter)
                 if json {
-                    out(TipJSON.encode(tips))
+                    out(TipJSON.encode(tips, forwarded: forwarded))
                     return
                 }
-                for t in tips { out(tipLine(t)) }
+                for t in tips { out(tipLine(t, forwarded: forwarded.contains(t.id))) }
                 if tips.isEmpty { note("no tips match; import a bundle with: tipdesk import BUNDLE") }
             }
         }

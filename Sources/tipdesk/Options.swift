@@ -78,15 +78,17 @@ struct FilterOptions: ParsableArguments {
 }
 
 /// One line of `list` and `search`: short id, day, urgency, status, category, language, acked,
-/// and a preview of the body. Everything from a tip is sanitized (SECURITY.md §3.6).
-func tipLine(_ t: OpenedTip) -> String {
+/// and a preview of the body, marked `[forward]` for a tip from another organization (§11.5).
+/// Everything from a tip is sanitized (SECURITY.md §3.6).
+func tipLine(_ t: OpenedTip, forwarded: Bool = false) -> String {
     func col(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
     let head = "\(t.id.hex.prefix(12))  \(t.day)"
     switch t.result {
     case .success(let doc):
         let tr = t.triage ?? .untouched
         return "\(head)  \(col(tr.urgency?.rawValue ?? "-", 8))  \(col(tr.status.rawValue, 9))  \(col(tr.category ?? "-", 21))  "
-            + "\(col(TerminalText.sanitize(doc.lang ?? "-", multiline: false), 5))  \(t.acked ? "acked  " : "       ")\(TerminalText.preview(doc.body))"
+            + "\(col(TerminalText.sanitize(doc.lang ?? "-", multiline: false), 5))  \(t.acked ? "acked  " : "       ")"
+            + "\(forwarded ? "[forward] " : "")\(TerminalText.preview(doc.body))"
     case .failure(let e):
         return "\(head)  \(col("-", 8))  \(col("sealed", 9))  \(col("-", 21))  -      \(t.acked ? "acked  " : "       ")[\(TerminalText.sanitize(e.message, multiline: false))]"
     }

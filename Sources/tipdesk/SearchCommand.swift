@@ -25,12 +25,14 @@ extension Tipdesk {
 
         func run() throws {
             try reporting {
-                let tips = try Desk(vault: vault.resolved).session(passphrase.read()).search(query.joined(separator: " "), filter: filters.filter)
+                let session = try Desk(vault: vault.resolved).session(passphrase.read())
+                let forwarded = try session.receivedForwardIDs()
+                let tips = try session.search(query.joined(separator: " "), filter: filters.filter)
                 if json {
-                    out(TipJSON.encode(tips))
+                    out(TipJSON.encode(tips, forwarded: forwarded))
                     return
                 }
-                for t in tips { out(tipLine(t)) }
+                for t in tips { out(tipLine(t, forwarded: forwarded.contains(t.id))) }
                 note("\(tips.count) tip\(tips.count == 1 ? "" : "s") found")
             }
         }

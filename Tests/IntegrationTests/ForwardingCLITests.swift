@@ -91,7 +91,10 @@ import Testing
         // B pulls and imports. Nothing B decrypts holds what A withheld (RedactionTests checks
         // the whole signed forward too).
         _ = try b.pullAndImport("b.tipgate", expect: "1 of them is a forward from another organization")
-        let bid = try #require(try b.desk.list().first?["id"] as? String)
+        let bList = try b.desk.list()
+        let bid = try #require(bList.first?["id"] as? String)
+        #expect(bList.first?["forwarded"] as? Bool == true)
+        #expect(try b.desk(["list"]).stdout.contains("[forward] Workers at the brick factory"))
         let bShow = try b.desk(["show", bid, "--json"])
         #expect(bShow.status == 0, "\(bShow.stderr)")
         for secret in [Self.phrase, "rustam karimov", Self.place, Self.phone] {
@@ -204,6 +207,9 @@ import Testing
         #expect(try a.desk(["partners", "show", "c"]).stdout.contains("delivery:    outbox:\(files.path)"))
         #expect(try a.desk(["partners", "remove", "C"]).status == 0)
         #expect(try a.desk(["partners", "list"]).stdout.isEmpty)
+
+        // A witness's own tip is not marked as a forward.
+        #expect(try a.desk.list().allSatisfy { $0["forwarded"] == nil })
 
         // A vault with no key for it refuses it, and imports nothing.
         let d = try KeyringCLITests.Org("fwd-file-d")
