@@ -71,6 +71,9 @@ extension Tipgate {
                 if let admin = try buildAdminApplication(settings, deps, onListening: { host, port in announce("admin listening", host, port) }) {
                     services.append(admin)
                 }
+                // SIGHUP's default is to exit, and operators send it by habit (`kill -HUP`,
+                // log rotation): ignore it. An installed keyring is picked up by polling (§2.6).
+                signal(SIGHUP, SIG_IGN)
                 // One process, one database writer, both listeners (SECURITY.md §4.3, §5.1).
                 let group = ServiceGroup(
                     configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: deps.logger))

@@ -41,6 +41,20 @@ import Testing
     }
 
     // An independent sealer: the Python + PyNaCl script printed in README.
+    /// An operator's habitual `kill -HUP` must not stop the intake (Deploy/README.md).
+    @Test func sighupDoesNotStopTheServer() throws {
+        let dir = scratchDirectory("e2e-hup")
+        let desk = TipdeskCLI(vault: dir.appendingPathComponent("vault"))
+        let pub = try desk.initialise(in: dir)
+        let server = try LiveServer(dataDirectory: dir.appendingPathComponent("data"), publicKey: pub, workDirectory: dir)
+        defer { server.stop() }
+        kill(server.process.processIdentifier, SIGHUP)
+        usleep(300_000)
+        #expect(server.process.isRunning)
+        let sealed = try desk.seal(["--public-key", pub], stdin: Data("after a SIGHUP".utf8))
+        #expect(try server.post("/api/v1/tips", body: sealed.stdoutData).0 == 201)
+    }
+
     @Test func readmePythonSealerIsAcceptedAndOpens() throws {
         let dir = scratchDirectory("pynacl")
         let readme = try String(contentsOf: Repo.root.appendingPathComponent("README.md"), encoding: .utf8)
