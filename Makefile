@@ -91,3 +91,14 @@ soak: deps-test
 
 clean-dev:
 	rm -rf $(DEV)
+
+# Issue 9's performance goals, each as a ratio against a baseline run beside it on this
+# machine (Benchmarks/bench.sh): release build in .build-bench, loopback only, every step
+# time-limited, and everything it starts is stopped. Any Debian nginx will do for the baseline.
+BENCH_PACKAGES := libsodium-dev libsqlite3-dev sqlite3 pkg-config openssl curl python3-nacl wrk gcc util-linux procps
+
+.PHONY: bench
+bench:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_PACKAGES)"
+	@command -v nginx >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=nginx
+	bash Benchmarks/bench.sh

@@ -5,14 +5,31 @@ import TipCrypto
 import TipDesk
 import TipStore
 
-// tipdesk-bench [N] [--keep]: imports and searches N generated tips (default 100000) in a
-// scratch vault and prints how long each step takes. Not a test: numbers depend on the machine.
-// The vault uses the cheap Argon2id profile; every tip is sealed exactly as a witness's client
-// would seal it, so import does the real work (one X25519 open and one XChaCha20 seal per tip).
+// tipdesk-bench [N] [--keep] [--dir DIR] [--bundle-only] [--baseline-key FILE]: imports and
+// searches N generated tips (default 100000) in a scratch vault and prints how long each step
+// takes. Not a test: numbers depend on the machine. The vault uses the cheap Argon2id profile;
+// every tip is sealed exactly as a witness's client would seal it, so import does the real work
+// (one X25519 open and one XChaCha20 seal per tip).
+//
+// For `make bench` (Benchmarks/bench.sh): `--dir DIR` works in DIR (kept) instead of a temporary
+// directory; `--bundle-only` stops once the empty vault and DIR/bench.tipgate exist, so the real
+// `tipdesk import` and `tipdesk search` binaries can be timed on them; `--baseline-key FILE`
+// writes the intake secret key of this throwaway benchmark vault, raw (32 bytes, 0600), for the
+// C baseline that opens the same bundle (Benchmarks/open-baseline.c). Never point it at a real
+// vault: it is a benchmark vault made here, with a known passphrase.
 
-let args = CommandLine.arguments.dropFirst()
+nonisolated(unsafe) var args = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    let v = args[i + 1]
+    args.removeSubrange(i...(i + 1))
+    return v
+}
+let dirOption = option("--dir")
+let baselineKey = option("--baseline-key")
 let n = args.compactMap { Int($0) }.first ?? 100_000
-let keep = args.contains("--keep")
+let keep = args.contains("--keep") || dirOption != nil
+let bundleOnly = args.contains("--bundle-only")
 guard (1...1_000_000).contains(n) else {
     FileHandle.standardError.write(Data("tipdesk-bench: N is 1 to 1000000\n".utf8))
     exit(2)
@@ -64,13 +81,23 @@ final class Slots: @unchecked Sendable {
     init(_ n: Int) { tips = Array(repeating: nil, count: n) }
 }
 
-let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tipdesk-bench-\(getpid())")
+let root = dirOption.map { URL(fileURLWithPath: $0) }
+    ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tipdesk-bench-\(getpid())")
 try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 defer { if !keep { try? FileManager.default.removeItem(at: root) } }
 let vault = Vault(directory: root.appendingPathComponent("vault"))
 let passphrase = SecureBytes(copying: Array("benchmark passphrase".utf8))
 say("tipdesk-bench: \(n) tips, \(ProcessInfo.processInfo.activeProcessorCount) cores, vault \(vault.directory.path)")
 let key = try timed("init (Argon2id interactive)") { try vault.create(passphrase: passphrase, cost: .interactive) }
+if let baselineKey {
+    let file = try Data(contentsOf: vault.directory.appendingPathComponent("keys/\(key.keyID.hex).secret"))
+    let (_, secret) = try SecretKeyFile.open(file, passphrase: passphrase)
+    let raw = secret.withUnsafeBytes { Data($0) }
+    guard FileManager.default.createFile(atPath: baselineKey, contents: raw, attributes: [.posixPermissions: 0o600]) else {
+        FileHandle.standardError.write(Data("tipdesk-bench: cannot write \(baselineKey)\n".utf8))
+        exit(1)
+    }
+}
 
 let bundleURL = root.appendingPathComponent("bench.tipgate")
 let days = (0..<60).map { Day.today.adding(days: -$0) }
@@ -93,6 +120,8 @@ try timed("generate, seal, bundle", {
     let tips = slots.tips.map { $0! }.sorted { $0.id < $1.id }
     try ExportBundle.encode(instance: Random.hex128(), created: .today, tips: tips) { BLAKE2b.hash($0) }.write(to: bundleURL)
 }, note: { "\((try? FileManager.default.attributesOfItem(atPath: bundleURL.path)[.size] as? Int).map { $0 >> 20 } ?? 0) MiB bundle" })
+
+if bundleOnly { exit(0) }
 
 let desk = Desk(vault: vault)
 _ = try timed("import", { try desk.importBundle(at: bundleURL, passphrase: passphrase) }, note: { "\($0.opened) opened, \($0.suggestions.count) with suggestions" })

@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# `make bench`: the performance goals of issue 9, each as a ratio against a baseline run beside
+# it on this machine, in one table. Everything listens on 127.0.0.1 only, every step has a
+# time limit, and everything started here is stopped on exit (trap). Not a test: the figures
+# depend on the machine; the ratios are what to compare.
+#
+#   Benchmarks/bench.sh            (make bench installs wrk and nginx first)
+#
+# Knobs (environment): BENCH_SECONDS (each load run, default 10), BENCH_CONNECTIONS (64),
+# BENCH_BODIES (distinct sealed bodies, 40000), BENCH_GROWTH_N (tips stored for the growth
+# run, 1000000), BENCH_IMPORT_N (tips imported, 100000), BENCH_SCRATCH (release build dir,
+# .build-bench), BENCH_LIMIT (seconds for the whole run after the build, 3600).
+#
+# CPU placement: on a machine with two or more cores the server under test (tipgate, nginx,
+# the C SQLite writer) runs on CPU 0 and wrk on CPU 1 (taskset), so the load generator never
+# takes the server's core; each server thus gets one core, like its baseline. Import and
+# search run on one core (taskset -c 0) and then unpinned on all cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_RUN="${BENCH_SECONDS:-10}"
+CONNS="${BENCH_CONNECTIONS:-64}"
+NBODIES="${BENCH_BODIES:-40000}"
+GROWTH_N="${BENCH_GROWTH_N:-1000000}"
+IMPORT_N="${BENCH_IMPORT_N:-100000}"
+SCRATCH_BUILD="${BENCH_SCRATCH:-.build-bench}"
+LIMIT="${BENCH_LIMIT:-3600}"
+PASS="benchmark passphrase"   # tipdesk-bench's throwaway vault; never a real one
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+say "building release binaries in $SCRATCH_BUILD"
+timeout 3600 swift build -c release --scratch-path "$SCRATCH_BUILD" 2>&1 | grep -v -e '^warning: .*unhandled' -e 'CMakeLists.txt$' >&2
+[ "${PIPESTATUS[0]}" = 0 ] || { say "the release build failed"; exit 1; }
+BIN="$(swift build -c release --scratch-path "$SCRATCH_BUILD" --show-bin-path)"
+
+S="$(mktemp -d "${TMPDIR:-/tmp}/tipgate-bench.XXXXXX")"
+chmod 700 "$S"
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    rm -rf "$S"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# The whole run after the build is bounded too: a watchdog ends it.
+( sleep "$LIMIT"; say "time limit ($LIMIT s) reached"; kill -TERM $$ ) 2>/dev/null &
+PIDS+=($!)
+
+if [ "$(nproc)" -ge 2 ]; then
+    SRV=(taskset -c 0); LOAD=(taskset -c 1); ONE=(taskset -c 0)
+    PLACEMENT="server on CPU 0, wrk on CPU 1 (taskset)"
+else
+    SRV=(); LOAD=(); ONE=()
+    PLACEMENT="one CPU: server and wrk share it (not pinned)"
+fi
+say "$PLACEMENT"
+
+cc -O2 -o "$S/sqlite-baseline" Benchmarks/sqlite-baseline.c -lsqlite3 -lsodium
+cc -O2 -o "$S/open-baseline" Benchmarks/open-baseline.c -lsodium
+
+# --- keys, cert, bodies -------------------------------------------------------------------
+say "making the benchmark vault and a bundle of $IMPORT_N sealed tips"
+timeout 900 "$BIN/tipdesk-bench" "$IMPORT_N" --dir "$S/import" --bundle-only --baseline-key "$S/intake.raw" >&2
+PUB="$(ls "$S"/import/vault/keys/*.public.json | grep -v -e root -e vault.public | head -1)"
+timeout 60 "$BIN/tipgate" cert --cert "$S/cert.pem" --key "$S/key.pem" --name localhost --name 127.0.0.1 2>/dev/null
+say "sealing $NBODIES distinct 4 KiB tips for the load runs"
+timeout 600 /usr/bin/python3 Benchmarks/make-bodies.py "$PUB" "$NBODIES" "$S/bodies.jsonl"
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# wait_for FILE REGEX: prints the first capture group once it appears (30 s at most).
+wait_for() {
+    for _ in $(seq 300); do
+        if m="$(sed -n -E "s|$2|\\1|p" "$1" 2>/dev/null | head -1)" && [ -n "$m" ]; then echo "$m"; return 0; fi
+        sleep 0.1
+    done
+    say "timed out waiting for $2 in $1"; cat "$1" >&2 || true; return 1
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# sample_rss PID OUT: the largest VmRSS seen, written to OUT, until the PID dies or OUT.stop.
+sample_rss() {
+    local max=0 r
+    while [ ! -e "$2.stop" ] && kill -0 "$1" 2>/dev/null; do
+        r="$(rss_kb "$1")"; [ "${r:-0}" -gt "$max" ] && max="$r"
+        echo "$max" > "$2"; sleep 0.2
+    done
+}
+
+# load PORT LABEL: a 2 s warm-up, then the measured run; prints wrk's RESULT line.
+load() {
+    local url="https://127.0.0.1:$1/api/v1/tips"
+    BODIES="$S/bodies.jsonl" WRK_THREADS=1 timeout 60 "${LOAD[@]}" wrk -t1 -c"$CONNS" -d2s --timeout 10s \
+        -s Benchmarks/post-tips.lua "$url" > "$S/$2.warm" 2>&1 || true
+    BODIES="$S/bodies.jsonl" WRK_THREADS=1 timeout $((SECONDS_RUN + 120)) "${LOAD[@]}" wrk -t1 -c"$CONNS" \
+        -d"${SECONDS_RUN}s" --timeout 10s -s Benchmarks/post-tips.lua "$url" > "$S/$2.wrk" 2>&1
+    grep '^RESULT' "$S/$2.wrk" || { cat "$S/$2.wrk" >&2; return 1; }
+}
+field() { sed -n -E "s/.* $2=([^ ]+).*/\\1/p" <<< " $1"; }
+
+# The TLS 1.3 suite tipgate negotiates with an OpenSSL client, so nginx is held to the same.
+negotiated() {
+    timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername localhost < /dev/null 2>/dev/null \
+        | sed -n -E 's/.*(Cipher is|Cipher *:) *([A-Z0-9_-]+).*/\2/p' | head -1
+}
+
+# --- tipgate ------------------------------------------------------------------------------
+# start_tipgate DATA: starts the server pinned, sets TG_PID, TG_PORT, TG_ADMIN.
+start_tipgate() {
+    : > "$S/tipgate.out"
+    "${SRV[@]}" "$BIN/tipgate" serve --data "$1" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+        --tls-cert "$S/cert.pem" --tls-key "$S/key.pem" --public-key "$PUB" --log-level warning \
+        > "$S/tipgate.out" 2>> "$S/tipgate.err" &
+    TG_PID=$!
+    PIDS+=("$TG_PID")
+    TG_PORT="$(wait_for "$S/tipgate.out" '^listening on https://127\.0\.0\.1:([0-9]+)$')"
+    TG_ADMIN="$(wait_for "$S/tipgate.out" '^admin listening on https://127\.0\.0\.1:([0-9]+)$')"
+}
+stop_pid() {
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
+}
+
+# prepare DATA N: a store holding N tips (random 4144-byte blobs, random ids) and tipgate's
+# schema: the server makes the schema, then the C program adds the rows while it is stopped.
+prepare() {
+    start_tipgate "$1"
+    stop_pid "$TG_PID"
+    timeout 1800 "$S/sqlite-baseline" prefill "$1/tipgate.sqlite" "$2"
+}
+
+# run_tipgate DATA LABEL: one measured intake run; sets RUN_* figures.
+run_tipgate() {
+    start_tipgate "$1"
+    sleep 2
+    RUN_IDLE_KB="$(rss_kb "$TG_PID")"
+    rm -f "$S/$2.rss.stop"
+    sample_rss "$TG_PID" "$S/$2.rss" &
+    local sampler=$!
+    PIDS+=("$sampler")
+    local t0; t0="$(cpu_ticks "$TG_PID")"
+    RUN_RESULT="$(load "$TG_PORT" "$2")"
+    RUN_CPU="$(( ($(cpu_ticks "$TG_PID") - t0) * 100 / $(getconf CLK_TCK) / (SECONDS_RUN + 2) ))"
+    touch "$S/$2.rss.stop"; wait "$sampler" 2>/dev/null || true
+    RUN_PEAK_KB="$(cat "$S/$2.rss")"
+    RUN_CIPHER="$(negotiated "$TG_PORT")"
+    timeout 10 curl -sk "https://127.0.0.1:$TG_ADMIN/metrics" > "$S/$2.metrics" || true
+    stop_pid "$TG_PID"
+}
+
+# Group-commit batch sizes from the admin listener's histogram: count, mean and buckets.
+batches() {
+    local m="$S/$1.metrics"
+    local count sum
+    count="$(sed -n -E 's/^tipgate_write_batch_size_count(\{[^}]*\})? ([0-9.e+]+)$/\2/p' "$m" | head -1)"
+    sum="$(sed -n -E 's/^tipgate_write_batch_size_sum(\{[^}]*\})? ([0-9.e+]+)$/\2/p' "$m" | head -1)"
+    if [ -z "$count" ] || [ "$count" = 0 ]; then echo "0 0 (no batch metrics)"; return; fi
+    local mean; mean="$(awk -v s="$sum" -v c="$count" 'BEGIN { printf "%.1f", s / c }')"
+    local buckets
+    buckets="$(sed -n -E 's/^tipgate_write_batch_size_bucket\{le="([^"]+)"\} ([0-9.e+]+)$/\1:\2/p' "$m" | tr '\n' ' ')"
+    echo "$count $mean $buckets"
+}
+
+say "tipgate with $(printf "%'d" 10000) tips stored"
+prepare "$S/data-small" 10000
+run_tipgate "$S/data-small" small
+SMALL="$RUN_RESULT"; IDLE_KB="$RUN_IDLE_KB"; PEAK_KB="$RUN_PEAK_KB"; CIPHER="$RUN_CIPHER"; TG_CPU="$RUN_CPU"
+read -r B_COUNT B_MEAN B_BUCKETS <<< "$(batches small)"
+say "tipgate: $SMALL (server CPU ${TG_CPU}%, TLS ${CIPHER:-?})"
+
+# --- nginx: the limit for HTTPS requests -----------------------------------------------------
+NG_PORT="$(free_port)"
+mkdir -p "$S/nginx/tmp"
+cat > "$S/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $S/nginx/nginx.pid;
+error_log $S/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $S/nginx/tmp/body;
+    proxy_temp_path $S/nginx/tmp/proxy;
+    fastcgi_temp_path $S/nginx/tmp/fastcgi;
+    uwsgi_temp_path $S/nginx/tmp/uwsgi;
+    scgi_temp_path $S/nginx/tmp/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 30s;
+    client_max_body_size 2m;
+    server {
+        listen 127.0.0.1:$NG_PORT ssl;
+        ssl_certificate $S/cert.pem;
+        ssl_certificate_key $S/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ${CIPHER:+ssl_conf_command Ciphersuites $CIPHER;}
+        location = /api/v1/tips {
+            default_type "application/json; charset=utf-8";
+            return 201 '{"received":true}';
+        }
+    }
+}
+EOF
+say "nginx on the same certificate, answering 201"
+"${SRV[@]}" nginx -p "$S/nginx" -e "$S/nginx/error.log" -c "$S/nginx/nginx.conf" &
+NG_PID=$!
+PIDS+=("$NG_PID")
+for _ in $(seq 100); do timeout 2 curl -sk -o /dev/null "https://127.0.0.1:$NG_PORT/" && break; sleep 0.1; done
+NG_WORKER="$(pgrep -P "$NG_PID" | head -1 || echo "$NG_PID")"
+t0="$(cpu_ticks "$NG_WORKER")"
+NGINX="$(load "$NG_PORT" nginx)"
+NG_CPU="$(( ($(cpu_ticks "$NG_WORKER") - t0) * 100 / $(getconf CLK_TCK) / (SECONDS_RUN + 2) ))"
+NG_CIPHER="$(negotiated "$NG_PORT")"
+stop_pid "$NG_PID"
+say "nginx: $NGINX (worker CPU ${NG_CPU}%, TLS ${NG_CIPHER:-?})"
+
+# --- the C SQLite writer: the limit for durable storage --------------------------------------
+CBATCH="$(awk -v m="$B_MEAN" 'BEGIN { b = int(m + 0.5); print (b < 1 ? 1 : b) }')"
+say "C SQLite writer, WAL + synchronous=FULL, $CBATCH rows per transaction (tipgate's mean batch)"
+cp -a "$S/data-small/tipgate.sqlite" "$S/c-store.sqlite"
+SQLITE_C="$(timeout $((SECONDS_RUN + 120)) "${SRV[@]}" "$S/sqlite-baseline" insert "$S/c-store.sqlite" "$S/bodies.jsonl" "$CBATCH" "$SECONDS_RUN")"
+rm -f "$S"/c-store.sqlite*
+say "C SQLite: $SQLITE_C"
+
+# --- growth: the same run with many tips stored ---------------------------------------------
+say "tipgate with $(printf "%'d" "$GROWTH_N") tips stored (pre-filling takes a while)"
+prepare "$S/data-big" "$GROWTH_N"
+run_tipgate "$S/data-big" big
+BIG="$RUN_RESULT"
+say "tipgate (big): $BIG"
+read -r ROWS SEALED_BYTES <<< "$(timeout 600 sqlite3 "$S/data-big/tipgate.sqlite" \
+    'PRAGMA wal_checkpoint(TRUNCATE);' 'SELECT count(*), sum(length(sealed)) FROM tip;' | tail -1 | tr '|' ' ')"
+FILE_BYTES=0
+for f in "$S/data-big/tipgate.sqlite" "$S/data-big/tipgate.sqlite-wal"; do
+    [ -e "$f" ] && FILE_BYTES=$((FILE_BYTES + $(stat -c %s "$f")))
+done
+OVERHEAD=$(( (FILE_BYTES - SEALED_BYTES) / ROWS ))
+rm -rf "$S/data-big"
+
+# --- import and search ----------------------------------------------------------------------
+say "opening $IMPORT_N tips: C baseline, then tipdesk import on one core and on all"
+OPEN_C="$(timeout 900 "${ONE[@]}" "$S/open-baseline" "$S/import/bench.tipgate" "$S/intake.raw")"
+cp -a "$S/import/vault" "$S/import/vault-all"
+timed() { local t0; t0="$(date +%s.%N)"; "$@" > /dev/null; awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+IMP_ONE="$(TIPDESK_PASSPHRASE="$PASS" timed timeout 1800 "${ONE[@]}" "$BIN/tipdesk" import --vault "$S/import/vault" "$S/import/bench.tipgate")"
+IMP_ALL="$(TIPDESK_PASSPHRASE="$PASS" timed timeout 1800 "$BIN/tipdesk" import --vault "$S/import/vault-all" "$S/import/bench.tipgate")"
+say "import: one core ${IMP_ONE} s, all cores ${IMP_ALL} s; C: $OPEN_C"
+SEARCH_TIMES=()
+for q in паспорт "qo'yishgan" "brick factory" nothingmatchesthis; do
+    SEARCH_TIMES+=("$(TIPDESK_PASSPHRASE="$PASS" timed timeout 600 "$BIN/tipdesk" search --vault "$S/import/vault-all" "$q")")
+done
+SEARCH_MAX="$(printf '%s\n' "${SEARCH_TIMES[@]}" | sort -g | tail -1)"
+say "search: ${SEARCH_TIMES[*]} s"
+
+# --- the table ------------------------------------------------------------------------------
+awk -v small="$SMALL" -v big="$BIG" -v nginx="$NGINX" -v csql="$SQLITE_C" -v copen="$OPEN_C" \
+    -v imp1="$IMP_ONE" -v impn="$IMP_ALL" -v n="$IMPORT_N" -v search="$SEARCH_MAX" \
+    -v idle="$IDLE_KB" -v peak="$PEAK_KB" -v over="$OVERHEAD" -v growth="$GROWTH_N" -v conns="$CONNS" '
+function f(line, key,   m) { m = line; sub(".*" key "=", "", m); sub(" .*", "", m); return m + 0 }
+function row(measure, figure, base, ratio, goal, ok) {
+    printf "| %s | %s | %s | %s | %s | %s |\n", measure, figure, base, ratio, goal, ok ? "pass" : "**fail**"
+}
+BEGIN {
+    print "| measure | figure | baseline | ratio | goal | result |"
+    print "|---|---|---|---|---|---|"
+    rs = f(small, "rps"); rn = f(nginx, "rps"); rc = f(csql, "rps"); rb = f(big, "rps"); p99 = f(small, "p99_ms")
+    row("intake, " conns " conns, 4 KiB tips, req/s", sprintf("%.0f", rs), sprintf("nginx %.0f", rn), sprintf("%.2f×", rs / rn), "≥ 0.6×", rs / rn >= 0.6)
+    row("intake p99 latency", sprintf("%.1f ms", p99), sprintf("nginx %.1f ms", f(nginx, "p99_ms")), "", "< 25 ms", p99 < 25)
+    row("intake vs durable storage, req/s", sprintf("%.0f", rs), sprintf("C SQLite %.0f", rc), sprintf("%.2f×", rs / rc), "≥ 0.8×", rs / rc >= 0.8)
+    ro = n / imp1; ra = n / impn; rco = f(copen, "rate")
+    row("import " n " tips, one core, tips/s", sprintf("%.0f (%.1f s)", ro, imp1), sprintf("C open %.0f", rco), sprintf("%.2f×", ro / rco), "≥ 0.8×", ro / rco >= 0.8)
+    row("import " n " tips, all cores, tips/s", sprintf("%.0f (%.1f s)", ra, impn), sprintf("one core %.0f", ro), sprintf("%.2f×", ra / ro), "≥ 1.8× (near 2×)", ra / ro >= 1.8)
+    row("tipdesk search, " n " tips (slowest of 4 queries)", sprintf("%.2f s", search), "", "", "< 2 s", search < 2)
+    row("server RSS idle", sprintf("%.1f MB", idle / 1024), "", "", "< 40 MB", idle / 1024 < 40)
+    row("server RSS at " conns " connections (peak)", sprintf("%.1f MB", peak / 1024), "", "", "< 150 MB", peak / 1024 < 150)
+    row(sprintf("growth: req/s with %d vs 10000 stored", growth), sprintf("%.0f", rb), sprintf("%.0f", rs), sprintf("%.2f×", rb / rs), "≥ 0.9×", rb / rs >= 0.9)
+    row("storage per tip beyond its ciphertext", sprintf("%d B", over), "", "", "≤ 512 B", over <= 512)
+}'
+echo
+echo "Placement: $PLACEMENT. TLS: tipgate ${CIPHER:-?}, nginx ${NG_CIPHER:-?}. Each load run: ${SECONDS_RUN} s after a 2 s warm-up, wrk -t1 -c$CONNS."
+echo "CPU during the runs: tipgate ${TG_CPU}%, nginx worker ${NG_CPU}% (100% = the one core it is pinned to)."
+echo "tipgate: $SMALL"
+echo "nginx:   $NGINX"
+echo "growth:  $BIG"
+echo "C SQLite ($CBATCH rows/transaction): $SQLITE_C"
+echo "C open:  $OPEN_C"
+echo "Group commit under load: $B_COUNT transactions, mean $B_MEAN tips each; histogram (le:cumulative) $B_BUCKETS"
+echo "Search times (s): ${SEARCH_TIMES[*]}"

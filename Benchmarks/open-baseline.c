@@ -1,0 +1,67 @@
+/* The import baseline: the least work an import of a bundle can do, in C, on one thread.
+ *
+ *   open-baseline BUNDLE SECRET_KEY_FILE
+ *
+ * Reads the bundle (SECURITY.md §5) into memory, then times a loop over its records:
+ * base64-decode `sealed` and crypto_box_seal_open it with the 32-byte raw X25519 secret key in
+ * SECRET_KEY_FILE (written by tipdesk-bench --baseline-key for its throwaway benchmark vault).
+ * Prints "RESULT tips=N seconds=S rate=X" and fails if any tip does not open.
+ *
+ * Build: cc -O2 -o open-baseline open-baseline.c -lsodium
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void die(const char *what) {
+    fprintf(stderr, "open-baseline: %s\n", what);
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) die("cannot open a file");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) die("short read");
+    fclose(f);
+    buf[n] = 0;
+    *len = (size_t)n;
+    return buf;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) die("usage: open-baseline BUNDLE SECRET_KEY_FILE");
+    if (sodium_init() < 0) die("sodium_init");
+    size_t blen, klen;
+    char *bundle = slurp(argv[1], &blen);
+    unsigned char *sk = (unsigned char *)slurp(argv[2], &klen), pk[32];
+    if (klen != 32) die("the secret key file is not 32 bytes");
+    crypto_scalarmult_base(pk, sk);
+    unsigned char *sealed = malloc(1 << 27), *plain = malloc(1 << 27);
+    long tips = 0;
+    double start = now();
+    for (char *p = strstr(bundle, "\"sealed\":\""); p; p = strstr(p, "\"sealed\":\"")) {
+        p += 10;
+        char *q = strchr(p, '"');
+        size_t n;
+        if (!q || sodium_base642bin(sealed, 1 << 27, p, (size_t)(q - p), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL))
+            die("bad base64");
+        if (n < crypto_box_SEALBYTES || crypto_box_seal_open(plain, sealed, n, pk, sk) != 0) die("a tip did not open");
+        tips++;
+        p = q;
+    }
+    double took = now() - start;
+    printf("RESULT tips=%ld seconds=%.3f rate=%.1f\n", tips, took, tips / took);
+    return 0;
+}
