@@ -34,7 +34,7 @@ public enum ForwardDelivery {
     /// when asked. A delivered parcel is deleted: it names the partner's server, and a carried
     /// stick should not keep a list of who the organization works with. A refused one stays
     /// for the next run. Nothing here holds or unlocks a key.
-    public static func deliver(outbox: URL, caFile: String?) async throws -> DeliveryReport {
+    public static func deliver(outbox: URL, caFile: String?, socks: String? = nil) async throws -> DeliveryReport {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: outbox.path) else {
             throw DeskError("cannot read the outbox \(outbox.path)")
@@ -51,7 +51,7 @@ public enum ForwardDelivery {
                     report.byHand.append(name)
                     continue
                 }
-                let client = try clients[to] ?? WebClient(base: to, caFile: caFile)
+                let client = try clients[to] ?? WebClient(base: to, caFile: caFile, socks: socks)
                 clients[to] = client
                 var submission = parcel.submission
                 submission.pow = try await solveChallenge(client, sealed: submission.sealed)

@@ -12,7 +12,9 @@ public struct WebClient: Sendable {
 
     /// - Parameter caFile: a PEM bundle to trust instead of the system's (a self-signed or
     ///   onion-only server).
-    public init(base: String, caFile: String?) throws {
+    /// - Parameter socks: `HOST:PORT` of a SOCKS5 proxy (Tor's SocksPort, 127.0.0.1:9050) to
+    ///   reach the server through; names, .onion ones included, are resolved by the proxy.
+    public init(base: String, caFile: String?, socks: String? = nil) throws {
         var b = base
         while b.hasSuffix("/") { b.removeLast() }
         guard b.hasPrefix("https://") else {
@@ -25,7 +27,14 @@ public struct WebClient: Sendable {
                 throw DeskError("cannot read the CA certificate \(caFile) (PEM expected)")
             }
         }
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        var config = HTTPClient.Configuration(tlsConfiguration: tls)
+        if let socks {
+            guard let colon = socks.lastIndex(of: ":"), let port = Int(socks[socks.index(after: colon)...]), (1...65535).contains(port),
+                colon > socks.startIndex
+            else { throw DeskError("\(TerminalText.preview(socks, limit: 60)) is not a SOCKS proxy address", hints: ["give HOST:PORT, like 127.0.0.1:9050 for Tor"]) }
+            config.proxy = .socksServer(host: String(socks[..<colon]), port: port)
+        }
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
     public struct Reply: Sendable {

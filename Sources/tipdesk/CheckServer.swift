@@ -15,10 +15,11 @@ extension Tipdesk {
         @Argument(help: "The server's base URL, like https://example.org.") var url: String
         @Option(help: "The published root fingerprint, root:…") var rootFingerprint: String
         @Option(help: "Trust this CA certificate (PEM) instead of the system's, for a self-signed server.") var cacert: String?
+        @OptionGroup var proxy: ProxyOptions
 
         func run() async throws {
             try await reportingAsync {
-                let client = try WebClient(base: url, caFile: cacert)
+                let client = try WebClient(base: url, caFile: cacert, socks: proxy.resolved)
                 let report: ServerCheck.Report
                 do {
                     report = try await ServerCheck(client: client, rootFingerprint: rootFingerprint).run()

@@ -13,10 +13,11 @@ struct CourierOptions: ParsableArguments {
 struct ServerOptions: ParsableArguments {
     @Option(help: "The admin listener's URL, like https://ADMIN.onion.") var server: String
     @Option(help: "Trust this CA certificate (PEM) instead of the system's, for a self-signed server.") var cacert: String?
+    @OptionGroup var proxy: ProxyOptions
 
     /// Runs `body` with a client that is always shut down, error or not.
     func with<T>(_ body: (WebClient) async throws -> T) async throws -> T {
-        let client = try WebClient(base: server, caFile: cacert)
+        let client = try WebClient(base: server, caFile: cacert, socks: proxy.resolved)
         do {
             let v = try await body(client)
             await client.shutdown()
@@ -95,11 +96,12 @@ extension Tipdesk.CourierCommand {
         static let configuration = CommandConfiguration(
             abstract: "Post the sealed forwards in an outbox to each partner's tipgate, solving proof of work when asked.")
         @Option(help: "Trust this CA certificate (PEM) instead of the system's, for a self-signed partner server.") var cacert: String?
+        @OptionGroup var proxy: ProxyOptions
         @Argument(help: "The outbox directory carried from the offline desk (tipdesk forward).") var outbox: String
 
         func run() async throws {
             try await reportingAsync {
-                let r = try await ForwardDelivery.deliver(outbox: URL(fileURLWithPath: outbox), caFile: cacert)
+                let r = try await ForwardDelivery.deliver(outbox: URL(fileURLWithPath: outbox), caFile: cacert, socks: proxy.resolved)
                 for d in r.delivered { out("delivered \(TerminalText.preview(d.file, limit: 80)) to \(TerminalText.preview(d.host, limit: 80))") }
                 for f in r.failed { note("not delivered: \(TerminalText.preview(f.file, limit: 80)): \(f.message)") }
                 if !r.byHand.isEmpty { note("\(r.byHand.count) forward\(r.byHand.count == 1 ? " is" : "s are") for a partner who takes files by hand") }

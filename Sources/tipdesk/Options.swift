@@ -11,6 +11,18 @@ struct VaultOptions: ParsableArguments {
     var resolved: Vault { Vault.resolve(flag: vault, environment: ProcessInfo.processInfo.environment) }
 }
 
+/// `--socks`, in every command that goes online: a SOCKS5 proxy (Tor) for .onion servers.
+struct ProxyOptions: ParsableArguments {
+    @Option(help: "Go through this SOCKS5 proxy, HOST:PORT (Tor: 127.0.0.1:9050), which also resolves .onion names. Default: $TIPDESK_SOCKS.")
+    var socks: String?
+
+    var resolved: String? {
+        if let socks { return socks }
+        let env = ProcessInfo.processInfo.environment["TIPDESK_SOCKS"]
+        return env?.isEmpty == false ? env : nil
+    }
+}
+
 struct PassphraseOptions: ParsableArguments {
     @Option(help: "Read the vault passphrase from this file (else $TIPDESK_PASSPHRASE, else a prompt).")
     var passphraseFile: String?

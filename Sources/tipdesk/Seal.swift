@@ -22,14 +22,15 @@ extension Tipdesk {
         @Flag(help: "With --server: also post the sealed tip and print the server's answer.") var post = false
         @Option(name: .customLong("field"), help: "A field as name=value (repeatable).") var fields: [String] = []
         @Option(help: "The tip's language tag, like ru or uz-Latn.") var lang: String?
+        @OptionGroup var proxy: ProxyOptions
 
         func validate() throws {
             guard (publicKey == nil) != (server == nil) else { throw ValidationError("give either --public-key or --server") }
             guard server == nil || rootFingerprint != nil else {
                 throw ValidationError("--server needs --root-fingerprint: the key is only as good as the root it is checked against")
             }
-            guard server != nil || (!post && cacert == nil && rootFingerprint == nil) else {
-                throw ValidationError("--post, --cacert and --root-fingerprint go with --server")
+            guard server != nil || (!post && cacert == nil && rootFingerprint == nil && proxy.socks == nil) else {
+                throw ValidationError("--post, --cacert, --socks and --root-fingerprint go with --server")
             }
             for f in fields where !f.contains("=") {
                 throw ValidationError("--field takes name=value, got \(TerminalText.preview(f, limit: 40))")
@@ -38,7 +39,7 @@ extension Tipdesk {
 
         func run() async throws {
             try await reportingAsync {
-                let client = try server.map { try WebClient(base: $0, caFile: cacert) }
+                let client = try server.map { try WebClient(base: $0, caFile: cacert, socks: proxy.resolved) }
                 do {
                     try await seal(client)
                     await client?.shutdown()
