@@ -5,13 +5,24 @@ import GRDB
 /// WAL, `synchronous=FULL` (a commit is on disk before it returns, so an acknowledgement is
 /// durable), and `secure_delete=ON` (deleted rows are overwritten, not left in free pages).
 enum Connection {
-    static func openPool(at path: String, label: String) throws -> DatabasePool {
+    /// `newStorePageSize` is the page size a store gets when this call creates it (SQLite
+    /// fixes it with the first write, and GRDB's switch to WAL is that write, so it is set
+    /// before). An existing store keeps its page size: only a VACUUM would change it, and
+    /// that is never done here. `writerCacheKiB` sizes the page cache of the one writer
+    /// connection (readers keep SQLite's default).
+    static func openPool(
+        at path: String, label: String, newStorePageSize: Int? = nil, writerCacheKiB: Int? = nil
+    ) throws -> DatabasePool {
         var config = Configuration()
         config.label = label
         // Statement arguments are ciphertext or ids; keep them out of errors and traces anyway.
         config.publicStatementArguments = false
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
+            if !db.configuration.readonly {
+                if let size = newStorePageSize { try db.execute(sql: "PRAGMA page_size = \(size)") }
+                if let kib = writerCacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(kib)") }
+            }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA foreign_keys = ON")

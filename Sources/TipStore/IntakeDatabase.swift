@@ -14,10 +14,21 @@ public final class IntakeDatabase: Sendable {
     private let pool: DatabasePool
     public let path: String
 
-    public init(directory: String) throws {
+    /// The page size of a new store (SECURITY.md §4.1). A sealed tip of the 4 KiB class is a
+    /// 4209-byte row: with 1024-byte pages its overflow fills exactly four pages and 129 bytes
+    /// stay in the b-tree, where 4096-byte pages left ~370 bytes of an overflow page unused.
+    /// An existing store keeps the page size it was made with.
+    public static let newStorePageSize = 1024
+    /// The writer connection's page cache, in KiB: with random ids every insert walks the
+    /// b-tree from the root, and SQLite's default 2 MiB stopped holding its upper levels long
+    /// before a million tips, so inserts re-read pages. Filled only as pages are read.
+    public static let writerCacheKiB = 32768
+
+    public init(directory: String, pageSize: Int = IntakeDatabase.newStorePageSize) throws {
         try Connection.prepareDirectory(directory)
         path = (directory as NSString).appendingPathComponent(Self.fileName)
-        pool = try Connection.openPool(at: path, label: "tipgate.intake")
+        pool = try Connection.openPool(
+            at: path, label: "tipgate.intake", newStorePageSize: pageSize, writerCacheKiB: Self.writerCacheKiB)
         try Self.migrator.migrate(pool)
         try pool.write { db in
             if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'") == nil {
@@ -218,5 +229,27 @@ public final class IntakeDatabase: Sendable {
     /// prove durability at run time.
     public func synchronousSetting() async throws -> Int {
         try await pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous")! }
+    }
+
+    /// The live settings of the writer connection, for tests and status.
+    public struct WriterSettings: Equatable, Sendable {
+        public let pageSize: Int
+        /// As SQLite reports it: negative is KiB, positive is pages.
+        public let cacheSize: Int
+        public let synchronous: Int
+        public let journalMode: String
+        /// Pages in the store, the WAL's newer copies included.
+        public let pageCount: Int
+    }
+
+    public func writerSettings() async throws -> WriterSettings {
+        try await pool.writeWithoutTransaction { db in
+            WriterSettings(
+                pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size")!,
+                cacheSize: try Int.fetchOne(db, sql: "PRAGMA cache_size")!,
+                synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous")!,
+                journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode")!,
+                pageCount: try Int.fetchOne(db, sql: "PRAGMA page_count")!)
+        }
     }
 }
