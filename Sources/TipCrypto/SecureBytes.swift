@@ -42,6 +42,9 @@ public final class SecureBytes {
         try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
+    /// Zeroes the first `n` bytes (a reused buffer, between records).
+    public func wipe(prefix n: Int) { sodium_memzero(base, Swift.min(Swift.max(n, 0), count)) }
+
     /// Constant-time comparison (`sodium_memcmp`).
     public func constantTimeEquals(_ other: SecureBytes) -> Bool {
         count == other.count && sodium_memcmp(base, other.base, count) == 0
