@@ -22,7 +22,11 @@ public enum TerminalText {
 
     /// A one-line preview of at most `limit` characters.
     public static func preview(_ s: String, limit: Int = 60) -> String {
-        let flat = sanitize(s, multiline: false)
-        return flat.count <= limit ? flat : String(flat.prefix(limit - 1)) + "…"
+        // Only the head is looked at: a list of 40k hits must not sanitize and count every
+        // body in full (issue 9's profile of a search).
+        guard let cut = s.index(s.startIndex, offsetBy: limit, limitedBy: s.endIndex), cut != s.endIndex else {
+            return sanitize(s, multiline: false)
+        }
+        return sanitize(String(s[..<s.index(before: cut)]), multiline: false) + "…"
     }
 }
