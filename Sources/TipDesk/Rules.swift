@@ -251,18 +251,25 @@ public struct Rules: Equatable, Sendable {
 
 /// One word of a term.
 enum RuleTermWord: Equatable, Sendable {
-    case prefix(String)
-    case exact(String)
+    /// Normalized bytes (`TextSearch.normalize`): compared as bytes, without String overhead
+    /// (issue 9's import profile: the rules were half of an import, mostly in generic UTF-8
+    /// comparisons and reference counting).
+    case prefix([UInt8])
+    case exact([UInt8])
     case minorAge
 
-    func matches(_ w: Substring) -> Bool {
+    func matches(_ w: ArraySlice<UInt8>) -> Bool {
         switch self {
-        case .prefix(let p): return w.utf8.starts(with: p.utf8)
-        case .exact(let e): return w.utf8.elementsEqual(e.utf8)
-        case .minorAge:
-            guard w.utf8.count <= 2, w.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let n = Int(w) else { return false }
-            return (1...17).contains(n)
+        case .prefix(let p): return RuleWordIndex.hasPrefix(w, p)
+        case .exact(let e): return w.count == e.count && RuleWordIndex.hasPrefix(w, e)
+        case .minorAge: return Self.isMinorAge(w)
         }
+    }
+
+    static func isMinorAge(_ w: ArraySlice<UInt8>) -> Bool {
+        guard (1...2).contains(w.count), w.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+        let n = w.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        return (1...17).contains(n)
     }
 }
 
@@ -337,7 +344,7 @@ private struct Compiled: Sendable {
             let exact = piece.hasSuffix("$")
             let parts = TextSearch.words(String(exact ? piece.dropLast() : piece))
             for (i, p) in parts.enumerated() {
-                words.append(exact && i == parts.count - 1 ? .exact(String(p)) : .prefix(String(p)))
+                words.append(exact && i == parts.count - 1 ? .exact(Array(p.utf8)) : .prefix(Array(p.utf8)))
             }
         }
         guard !words.isEmpty else {
@@ -360,34 +367,59 @@ private struct Compiled: Sendable {
 
 /// The words of a tip, with a sorted vocabulary so a stem finds its words by binary search
 /// instead of a scan of the whole text per term: a tip may be 256 KiB and a rule set has
-/// hundreds of terms.
+/// hundreds of terms. Text and words are normalized bytes, compared with `memcmp`.
 struct RuleWordIndex {
-    /// The words of each text (body, then field values), normalized.
-    let texts: [[Substring]]
+    /// Each text (body, then field values) normalized, and its words as ranges of it.
+    private let texts: [(bytes: [UInt8], words: [Range<Int>])]
     /// Distinct words in byte order, each with where it occurs (text, position).
-    private let vocabulary: [(word: Substring, at: [(Int, Int)])]
+    private let vocabulary: [(word: ArraySlice<UInt8>, at: [(Int, Int)])]
     private let numbers: [(Int, Int)]
 
     init(_ strings: [String]) {
-        texts = strings.map(TextSearch.words)
-        var at = [Substring: [(Int, Int)]]()
+        var texts = [(bytes: [UInt8], words: [Range<Int>])]()
+        var at = [ArraySlice<UInt8>: [(Int, Int)]]()
         var numbers = [(Int, Int)]()
-        for (t, words) in texts.enumerated() {
-            for (i, w) in words.enumerated() {
-                at[w, default: []].append((t, i))
-                if RuleTermWord.minorAge.matches(w) { numbers.append((t, i)) }
+        for (t, s) in strings.enumerated() {
+            let b = Array(TextSearch.normalize(s).utf8)
+            var words = [Range<Int>]()
+            var start = 0
+            for i in 0...b.count where i == b.count || b[i] == 0x20 {
+                if i > start { words.append(start..<i) }
+                start = i + 1
             }
+            for (i, r) in words.enumerated() {
+                at[b[r], default: []].append((t, i))
+                if RuleTermWord.isMinorAge(b[r]) { numbers.append((t, i)) }
+            }
+            texts.append((b, words))
         }
-        vocabulary = at.map { ($0.key, $0.value) }.sorted { $0.word.utf8.lexicographicallyPrecedes($1.word.utf8) }
+        self.texts = texts
+        vocabulary = at.map { ($0.key, $0.value) }.sorted { Self.less($0.word, $1.word) }
         self.numbers = numbers
+    }
+
+    static func less(_ a: ArraySlice<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        a.withUnsafeBufferPointer { pa in
+            b.withContiguousStorageIfAvailable { pb in
+                let n = Swift.min(pa.count, pb.count)
+                let c = n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n)
+                return c != 0 ? c < 0 : pa.count < pb.count
+            } ?? a.lexicographicallyPrecedes(b)
+        }
+    }
+
+    static func hasPrefix(_ w: ArraySlice<UInt8>, _ p: [UInt8]) -> Bool {
+        guard w.count >= p.count else { return false }
+        if p.isEmpty { return true }
+        return w.withUnsafeBufferPointer { pw in p.withUnsafeBufferPointer { pp in memcmp(pw.baseAddress!, pp.baseAddress!, pp.count) == 0 } }
     }
 
     func contains(_ term: RuleTerm) -> Bool {
         guard let first = term.first else { return false }
         return candidates(first).contains { t, i in
-            let words = texts[t]
-            guard i + term.count <= words.count else { return false }
-            return term.indices.dropFirst().allSatisfy { j in term[j].matches(words[i + j]) }
+            let text = texts[t]
+            guard i + term.count <= text.words.count else { return false }
+            return term.indices.dropFirst().allSatisfy { j in term[j].matches(text.bytes[text.words[i + j]]) }
         }
     }
 
@@ -401,10 +433,10 @@ struct RuleWordIndex {
             var hi = vocabulary.count
             while lo < hi {
                 let mid = (lo + hi) / 2
-                if vocabulary[mid].word.utf8.lexicographicallyPrecedes(e.utf8) { lo = mid + 1 } else { hi = mid }
+                if Self.less(vocabulary[mid].word, e) { lo = mid + 1 } else { hi = mid }
             }
             var out = [(Int, Int)]()
-            while lo < vocabulary.count, vocabulary[lo].word.utf8.starts(with: e.utf8) {
+            while lo < vocabulary.count, Self.hasPrefix(vocabulary[lo].word, e) {
                 if w.matches(vocabulary[lo].word) { out += vocabulary[lo].at }
                 lo += 1
             }
