@@ -106,6 +106,22 @@ public enum ForwardVerifier {
 extension TipOpener {
     /// Opens a sealed box and tells a tip from a forward (§11.3). Also returns the public key
     /// that opened it, which a forward's recipient is checked against.
+    /// As below, decrypting into `scratch`, a locked buffer the caller reuses (and which is
+    /// wiped here before returning).
+    public func openPlaintext(keyID: KeyID, sealed: [UInt8], scratch: inout SecureBytes) throws -> (SealedPlaintext, openedWith: [UInt8]) {
+        guard let key = key(keyID) else {
+            throw CryptoError("no_matching_key", "no key in this vault matches key id \(keyID)")
+        }
+        let padded = try SealedBox.open(sealed, with: key, into: &scratch)
+        let buffer = scratch
+        defer { buffer.wipe(prefix: padded) }
+        return try buffer.withUnsafeBytes { whole in
+            let raw = UnsafeRawBufferPointer(rebasing: whole[0..<padded])
+            let n = try Padding.unpaddedLength(raw)
+            return (try SealedPlaintext.decode(Data(raw.prefix(n))), key.publicKey)
+        }
+    }
+
     public func openPlaintext(keyID: KeyID, sealed: [UInt8]) throws -> (SealedPlaintext, openedWith: [UInt8]) {
         guard let key = key(keyID) else {
             throw CryptoError("no_matching_key", "no key in this vault matches key id \(keyID)")

@@ -20,11 +20,14 @@ public enum Padding {
 
     /// The unpadded length of `padded`. The padded length itself MUST be a v1 size class.
     public static func unpaddedLength(_ padded: SecureBytes, maximum: Int = .max) throws -> Int {
+        try padded.withUnsafeBytes { try unpaddedLength($0, maximum: maximum) }
+    }
+
+    /// The same, of padded bytes in a buffer (a prefix of a reused one).
+    public static func unpaddedLength(_ padded: UnsafeRawBufferPointer, maximum: Int = .max) throws -> Int {
         guard PaddedSize.isValid(padded.count, maximum: maximum) else { throw CryptoError.badPadding }
         var len = 0
-        let rc = padded.withUnsafeBytes {
-            sodium_unpad(&len, $0.bindMemory(to: UInt8.self).baseAddress!, $0.count, $0.count)
-        }
+        let rc = sodium_unpad(&len, padded.bindMemory(to: UInt8.self).baseAddress!, padded.count, padded.count)
         guard rc == 0 else { throw CryptoError.badPadding }
         // The size class must be the smallest that fits: a larger one leaks nothing but is not
         // what a v1 sealer writes, and accepting it would make two encodings of one tip.
@@ -46,6 +49,26 @@ public enum SealedBox {
             &out, message.bindMemory(to: UInt8.self).baseAddress!, UInt64(message.count), publicKey)
         precondition(rc == 0, "internal error: crypto_box_seal")
         return out
+    }
+
+    /// Opens into the start of `buffer`, a locked buffer reused from tip to tip (grown when
+    /// needed), and returns the plaintext's length: a fresh `SecureBytes` per tip costs an
+    /// mmap, mprotects, an mlock and a munmap (issue 9's import profile). The caller MUST wipe
+    /// the prefix when done.
+    public static func open(_ sealed: [UInt8], with key: IntakeKeyPair, into buffer: inout SecureBytes) throws -> Int {
+        Sodium.ready()
+        guard sealed.count >= overhead else { throw CryptoError.decryptionFailed }
+        let n = sealed.count - overhead
+        if buffer.count < n { buffer = SecureBytes(count: Swift.max(n, buffer.count * 2)) }
+        let rc = buffer.withUnsafeMutableBytes { m in
+            key.secretKey.withUnsafeBytes { sk in
+                crypto_box_seal_open(
+                    m.bindMemory(to: UInt8.self).baseAddress!, sealed, UInt64(sealed.count), key.publicKey,
+                    sk.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+        guard rc == 0 else { throw CryptoError.decryptionFailed }
+        return n
     }
 
     public static func open(_ sealed: [UInt8], with key: IntakeKeyPair) throws -> SecureBytes {

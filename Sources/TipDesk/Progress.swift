@@ -63,6 +63,15 @@ enum Parallel {
         _ count: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressMeter? = nil,
         _ body: @Sendable (Int) -> T
     ) -> [T] {
+        map(count, threads: threads, progress: progress, scratch: { () }) { i, _ in body(i) }
+    }
+
+    /// As above, with one `scratch` value per chunk, made by `make` and passed to each call of
+    /// the chunk in turn: a locked buffer reused from item to item, say.
+    static func map<T: Sendable, S>(
+        _ count: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressMeter? = nil,
+        scratch make: @Sendable () -> S, _ body: @Sendable (Int, inout S) -> T
+    ) -> [T] {
         if count == 0 { return [] }
         // More chunks than threads, so a progress line moves and uneven tips even out.
         let size = (count + max(1, threads * 16) - 1) / max(1, threads * 16)
@@ -72,7 +81,8 @@ enum Parallel {
             let range = (c * size)..<min(count, (c + 1) * size)
             var out = [T]()
             out.reserveCapacity(range.count)
-            for i in range { out.append(body(i)) }
+            var scratch = make()
+            for i in range { out.append(body(i, &scratch)) }
             slots.set(c, out)
             progress?.advance(by: range.count)
         }
