@@ -64,7 +64,7 @@ extension VaultSession {
     /// `RecordScan` and matched as bytes, and only the tips that match are decoded in full
     /// (`JSONDecoder`, as `RecordBox.open` does) to be shown. Issue 9's profile: decoding every
     /// record with Foundation and normalizing its text with Foundation were most of a search.
-    public func search(_ query: String, filter: TipFilter = TipFilter()) throws -> [OpenedTip] {
+    public func search(_ query: String, filter: TipFilter = TipFilter(), threads: Int = searchThreads) throws -> [OpenedTip] {
         let records = try db.records().filter { filter.matchesDay($0.day) && $0.opened }
         let progress = ProgressMeter("searching", total: records.count)
         defer { progress.finish() }
@@ -72,8 +72,10 @@ extension VaultSession {
         let key = dataKey
         let n = records.count
         if n == 0 { return [] }
-        let chunks = min(n, max(1, Self.searchThreads) * 32)
-        let size = (n + chunks - 1) / chunks
+        let size = (n + max(1, threads) * 32 - 1) / (max(1, threads) * 32)
+        // Recounted from the size, so no chunk starts past the end (2000 tips on 2 threads
+        // would otherwise make chunk 63 the range 2016..<2000).
+        let chunks = (n + size - 1) / size
         let slots = SearchSlots(count: chunks)
         let each = { @Sendable (c: Int) in
             let range = (c * size)..<min(n, (c + 1) * size)
@@ -87,7 +89,7 @@ extension VaultSession {
             slots.set(c, found)
             progress.advance(by: range.count)
         }
-        if Self.searchThreads > 1 { DispatchQueue.concurrentPerform(iterations: chunks, execute: each) } else { (0..<chunks).forEach(each) }
+        if threads > 1 { DispatchQueue.concurrentPerform(iterations: chunks, execute: each) } else { (0..<chunks).forEach(each) }
         var hits = [OpenedTip]()
         for o in slots.joined() {
             switch o {
@@ -103,7 +105,7 @@ extension VaultSession {
     /// buffer it reuses (`SearchScratch.plain`): a fresh `SecureBytes` per record cost an mmap,
     /// mprotects, an mlock and a munmap, and on two threads those contended for the
     /// address-space lock (issue 9: 7.8 s on two threads against 3.5 s on one, before).
-    static let searchThreads = ProcessInfo.processInfo.activeProcessorCount
+    public static let searchThreads = ProcessInfo.processInfo.activeProcessorCount
 
     /// One record of `search`: decrypted, matched, and decoded in full only if it matches.
     static func searchOne(

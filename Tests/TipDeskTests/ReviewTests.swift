@@ -157,6 +157,24 @@ import Testing
         #expect(try s.auditEntries().last?.details["accepted_suggestions"] == .bool(true))
     }
 
+    /// Every thread count finds the same tips, for tip counts that do not divide evenly into
+    /// chunks (100 tips on 2 threads once made a chunk start past the end, and trapped).
+    @Test func searchOnAnyNumberOfThreads() throws {
+        let f = DeskFixture()
+        let key = try f.makeVault()
+        for n in [1, 7, 100] {
+            let docs = try (0..<n).map { (try TipDocument(body: $0 % 3 == 0 ? "паспорт \($0)" : "nothing \($0)"), Day.today) }
+            let (url, _) = try f.bundle(docs, to: key)
+            _ = try f.desk.importBundle(at: url, passphrase: f.passphrase)
+        }
+        let s = try f.session()
+        let expected = Set(try s.search("паспорт", threads: 1).map(\.id))
+        #expect(expected.count == 1 + 3 + 34)
+        for threads in [2, 3, 8, 64] {
+            #expect(Set(try s.search("паспорт", threads: threads).map(\.id)) == expected, "\(threads) threads")
+        }
+    }
+
     @Test func searchFoldsCaseDiacriticsAndScripts() throws {
         let f = DeskFixture()
         let key = try f.makeVault()
