@@ -11,7 +11,7 @@ enum Connection {
     /// that is never done here. `writerCacheKiB` sizes the page cache of the one writer
     /// connection (readers keep SQLite's default).
     static func openPool(
-        at path: String, label: String, newStorePageSize: Int? = nil, writerCacheKiB: Int? = nil
+        at path: String, label: String, newStorePageSize: Int? = nil, writerCacheKiB: Int? = nil, writerCheckpointPages: Int? = nil
     ) throws -> DatabasePool {
         var config = Configuration()
         config.label = label
@@ -22,6 +22,7 @@ enum Connection {
             if !db.configuration.readonly {
                 if let size = newStorePageSize { try db.execute(sql: "PRAGMA page_size = \(size)") }
                 if let kib = writerCacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(kib)") }
+                if let pages = writerCheckpointPages { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(pages)") }
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA secure_delete = ON")

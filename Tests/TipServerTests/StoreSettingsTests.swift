@@ -23,6 +23,7 @@ import Testing
         #expect(s.pageSize == IntakeDatabase.newStorePageSize)
         #expect(s.pageSize == 1024)
         #expect(s.cacheSize == -IntakeDatabase.writerCacheKiB)
+        #expect(s.walAutocheckpoint == IntakeDatabase.writerCheckpointPages)
         #expect(s.synchronous == 2)
         #expect(s.journalMode == "wal")
         #expect(try await db.synchronousSetting() == 2)
