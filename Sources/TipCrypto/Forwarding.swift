@@ -106,7 +106,12 @@ public enum ForwardVerifier {
 extension TipOpener {
     /// Opens a sealed box and tells a tip from a forward (§11.3). Also returns the public key
     /// that opened it, which a forward's recipient is checked against.
-    /// As below, decrypting into `scratch`, a locked buffer the caller reuses (and which is
+    public func openPlaintext(keyID: KeyID, sealed: [UInt8]) throws -> (SealedPlaintext, openedWith: [UInt8]) {
+        var scratch = SecureBytes(count: max(sealed.count - SealedBox.overhead, 0))
+        return try openPlaintext(keyID: keyID, sealed: sealed, scratch: &scratch)
+    }
+
+    /// As above, decrypting into `scratch`, a locked buffer the caller reuses (and which is
     /// wiped here before returning).
     public func openPlaintext(keyID: KeyID, sealed: [UInt8], scratch: inout SecureBytes) throws -> (SealedPlaintext, openedWith: [UInt8]) {
         guard let key = key(keyID) else {
@@ -120,14 +125,5 @@ extension TipOpener {
             let n = try Padding.unpaddedLength(raw)
             return (try SealedPlaintext.decode(Data(raw.prefix(n))), key.publicKey)
         }
-    }
-
-    public func openPlaintext(keyID: KeyID, sealed: [UInt8]) throws -> (SealedPlaintext, openedWith: [UInt8]) {
-        guard let key = key(keyID) else {
-            throw CryptoError("no_matching_key", "no key in this vault matches key id \(keyID)")
-        }
-        let padded = try SealedBox.open(sealed, with: key)
-        let n = try Padding.unpaddedLength(padded)
-        return (try padded.withUnsafeBytes { try SealedPlaintext.decode(Data($0.prefix(n))) }, key.publicKey)
     }
 }

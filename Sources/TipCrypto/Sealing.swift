@@ -72,17 +72,9 @@ public enum SealedBox {
     }
 
     public static func open(_ sealed: [UInt8], with key: IntakeKeyPair) throws -> SecureBytes {
-        Sodium.ready()
         guard sealed.count >= overhead else { throw CryptoError.decryptionFailed }
-        let out = SecureBytes(count: sealed.count - overhead)
-        let rc = out.withUnsafeMutableBytes { m in
-            key.secretKey.withUnsafeBytes { sk in
-                crypto_box_seal_open(
-                    m.bindMemory(to: UInt8.self).baseAddress!, sealed, UInt64(sealed.count), key.publicKey,
-                    sk.bindMemory(to: UInt8.self).baseAddress!)
-            }
-        }
-        guard rc == 0 else { throw CryptoError.decryptionFailed }
+        var out = SecureBytes(count: sealed.count - overhead)
+        _ = try open(sealed, with: key, into: &out)
         return out
     }
 }
