@@ -144,7 +144,7 @@ extension VaultSession {
 
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let parcel = ForwardParcel(
-            id: TipID(Hex.encode(Random.bytes(16)))!, day: today, deliverTo: deliverTo, keyID: submission.keyID, sealed: submission.sealed)
+            id: Random.tipID(), day: today, deliverTo: deliverTo, keyID: submission.keyID, sealed: submission.sealed)
         let file = directory.appendingPathComponent("\(signed.forwardIDHex).\(ForwardParcel.fileExtension)")
         let partial = directory.appendingPathComponent("\(signed.forwardIDHex).partial")
         let hash = Hex.encode(BLAKE2b.hash(submission.sealed))
