@@ -9,7 +9,8 @@
 # Knobs (environment): BENCH_SECONDS (each load run, default 10), BENCH_CONNECTIONS (64),
 # BENCH_BODIES (distinct sealed bodies, 40000), BENCH_GROWTH_N (tips stored for the growth
 # run, 1000000), BENCH_IMPORT_N (tips imported, 100000), BENCH_SCRATCH (release build dir,
-# .build-bench), BENCH_LIMIT (seconds for the whole run after the build, 3600).
+# .build-bench; the static tipgate, as Deploy/install.sh installs it, builds in the same name
+# with -static appended), BENCH_LIMIT (seconds for the whole run after the builds, 3600).
 #
 # CPU placement: on a machine with two or more cores the server under test (tipgate, nginx,
 # the C SQLite writer) runs on CPU 0 and wrk on CPU 1 (taskset), so the load generator never
@@ -33,6 +34,13 @@ say "building release binaries in $SCRATCH_BUILD"
 timeout 3600 swift build -c release --scratch-path "$SCRATCH_BUILD" 2>&1 | grep -v -e '^warning: .*unhandled' -e 'CMakeLists.txt$' >&2
 [ "${PIPESTATUS[0]}" = 0 ] || { say "the release build failed"; exit 1; }
 BIN="$(swift build -c release --scratch-path "$SCRATCH_BUILD" --show-bin-path)"
+# The server as Deploy/install.sh installs it: statically linked and stripped, for the idle
+# RSS goal (the dynamic build maps the Swift runtime's shared libraries on top).
+say "building the deployed (static) tipgate in ${SCRATCH_BUILD}-static"
+timeout 3600 swift build -c release --static-swift-stdlib --scratch-path "${SCRATCH_BUILD}-static" --product tipgate 2>&1 \
+    | grep -v -e '^warning: .*unhandled' -e 'CMakeLists.txt$' >&2
+[ "${PIPESTATUS[0]}" = 0 ] || { say "the static release build failed"; exit 1; }
+STATIC_BIN="$(swift build -c release --static-swift-stdlib --scratch-path "${SCRATCH_BUILD}-static" --show-bin-path)"
 
 S="$(mktemp -d "${TMPDIR:-/tmp}/tipgate-bench.XXXXXX")"
 chmod 700 "$S"
@@ -174,6 +182,20 @@ say "tipgate with $(printf "%'d" 10000) tips stored"
 prepare "$S/data-small" 10000
 run_tipgate "$S/data-small" small
 SMALL="$RUN_RESULT"; IDLE_KB="$RUN_IDLE_KB"; PEAK_KB="$RUN_PEAK_KB"; CIPHER="$RUN_CIPHER"; TG_CPU="$RUN_CPU"
+# Idle RSS of the deployed binary: a stripped copy beside its resource bundles, same flags.
+mkdir -p "$S/deployed"
+cp "$STATIC_BIN/tipgate" "$S/deployed/tipgate" && strip "$S/deployed/tipgate"
+cp -R "$STATIC_BIN"/*.resources "$S/deployed/" 2>/dev/null || true
+mkdir -m 700 "$S/data-deployed"
+"${SRV[@]}" "$S/deployed/tipgate" serve --data "$S/data-deployed" --listen 127.0.0.1:0 --tls-cert "$S/cert.pem" \
+    --tls-key "$S/key.pem" --public-key "$PUB" --log-level warning > "$S/deployed.out" 2>> "$S/tipgate.err" &
+DEPLOYED_PID=$!
+PIDS+=("$DEPLOYED_PID")
+wait_for "$S/deployed.out" '^listening on https://127\.0\.0\.1:([0-9]+)$' > /dev/null
+sleep 2
+STATIC_IDLE_KB="$(rss_kb "$DEPLOYED_PID")"
+stop_pid "$DEPLOYED_PID"
+say "idle RSS: deployed (static, stripped) $((STATIC_IDLE_KB / 1024)) MB, dynamic build $((IDLE_KB / 1024)) MB"
 read -r B_COUNT B_MEAN B_BUCKETS <<< "$(batches small)"
 say "tipgate: $SMALL (server CPU ${TG_CPU}%, TLS ${CIPHER:-?})"
 
@@ -263,7 +285,7 @@ say "search: ${SEARCH_TIMES[*]} s"
 # --- the table ------------------------------------------------------------------------------
 awk -v small="$SMALL" -v big="$BIG" -v nginx="$NGINX" -v csql="$SQLITE_C" -v copen="$OPEN_C" \
     -v imp1="$IMP_ONE" -v impn="$IMP_ALL" -v n="$IMPORT_N" -v search="$SEARCH_MAX" \
-    -v idle="$IDLE_KB" -v peak="$PEAK_KB" -v over="$OVERHEAD" -v growth="$GROWTH_N" -v conns="$CONNS" '
+    -v idle="$IDLE_KB" -v sidle="$STATIC_IDLE_KB" -v peak="$PEAK_KB" -v over="$OVERHEAD" -v growth="$GROWTH_N" -v conns="$CONNS" '
 function f(line, key,   m) { m = line; sub(".*" key "=", "", m); sub(" .*", "", m); return m + 0 }
 function row(measure, figure, base, ratio, goal, ok) {
     printf "| %s | %s | %s | %s | %s | %s |\n", measure, figure, base, ratio, goal, ok ? "pass" : "**fail**"
@@ -279,7 +301,7 @@ BEGIN {
     row("import " n " tips, one core, tips/s", sprintf("%.0f (%.1f s)", ro, imp1), sprintf("C open %.0f", rco), sprintf("%.2f×", ro / rco), "≥ 0.8×", ro / rco >= 0.8)
     row("import " n " tips, all cores, tips/s", sprintf("%.0f (%.1f s)", ra, impn), sprintf("one core %.0f", ro), sprintf("%.2f×", ra / ro), "≥ 1.8× (near 2×)", ra / ro >= 1.8)
     row("tipdesk search, " n " tips (slowest of 4 queries)", sprintf("%.2f s", search), "", "", "< 2 s", search < 2)
-    row("server RSS idle", sprintf("%.1f MB", idle / 1024), "", "", "< 40 MB", idle / 1024 < 40)
+    row("server RSS idle, as deployed (static, stripped)", sprintf("%.1f MB", sidle / 1024), sprintf("dynamic build %.1f MB", idle / 1024), "", "< 40 MB", sidle / 1024 < 40)
     row("server RSS at " conns " connections (peak)", sprintf("%.1f MB", peak / 1024), "", "", "< 150 MB", peak / 1024 < 150)
     row(sprintf("growth: req/s with %d vs 10000 stored", growth), sprintf("%.0f", rb), sprintf("%.0f", rs), sprintf("%.2f×", rb / rs), "≥ 0.9×", rb / rs >= 0.9)
     row("storage per tip beyond its ciphertext", sprintf("%d B", over), "", "", "≤ 512 B", over <= 512)
