@@ -111,12 +111,11 @@ public struct TipOpener {
 
     func key(_ keyID: KeyID) -> IntakeKeyPair? { keys[keyID] }
 
+    /// Opens a sealed box that must hold a witness's tip document (not a forward, §11.3).
     public func open(keyID: KeyID, sealed: [UInt8]) throws -> TipDocument {
-        guard let key = keys[keyID] else {
-            throw CryptoError("no_matching_key", "no key in this vault matches key id \(keyID)")
+        guard case (.tip(let doc), _) = try openPlaintext(keyID: keyID, sealed: sealed) else {
+            throw FormatError("invalid_json", "the sealed box holds a forward from another organization, not a tip document")
         }
-        let padded = try SealedBox.open(sealed, with: key)
-        let n = try Padding.unpaddedLength(padded)
-        return try padded.withUnsafeBytes { try TipDocument.decode(Data($0.prefix(n))) }
+        return doc
     }
 }
