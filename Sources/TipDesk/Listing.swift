@@ -189,7 +189,10 @@ extension VaultSession {
 
     func decrypt(_ records: [VaultRecord], progress: ProgressMeter?) throws -> [OpenedTip] {
         let key = dataKey
-        let opened = Parallel.map(records.count, progress: progress) { i in Self.decrypt(records[i], key: key) }
+        // One locked buffer per chunk, reused and wiped record to record (issue 9).
+        let opened = Parallel.map(records.count, progress: progress, scratch: { SecureBytes(count: 16 << 10) }) { i, scratch in
+            Self.decrypt(records[i], key: key, scratch: &scratch)
+        }
         for (_, ok) in opened { try ok.get() }
         return opened.map(\.0)
     }

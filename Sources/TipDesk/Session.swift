@@ -32,14 +32,23 @@ enum RecordBox {
     }
 
     static func open(_ box: [UInt8], id: TipID, key: VaultDataKey) throws -> (TipDocument, Triage) {
-        let plain: SecureBytes
-        do { plain = try key.openRecord(box, id: id) } catch {
+        var scratch = SecureBytes(count: box.count)
+        return try open(box, id: id, key: key, scratch: &scratch)
+    }
+
+    /// As above, decrypting into `scratch`, a locked buffer reused from record to record and
+    /// wiped after each (a fresh one per record costs an mmap and mlock, issue 9).
+    static func open(_ box: [UInt8], id: TipID, key: VaultDataKey, scratch: inout SecureBytes) throws -> (TipDocument, Triage) {
+        let n: Int
+        do { n = try key.openRecord(box, id: id, into: &scratch) } catch {
             throw DeskError("the vault record of tip \(id) does not decrypt: it was altered", hints: ["restore the vault from a backup"])
         }
+        let plain = scratch
+        defer { plain.wipe(prefix: n) }
         let p: Plain
         do {
             p = try plain.withUnsafeBytes { raw in
-                try JSONDecoder().decode(Plain.self, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none))
+                try JSONDecoder().decode(Plain.self, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: n, deallocator: .none))
             }
         } catch let e as DeskError { throw e } catch { throw DeskError("the vault record of tip \(id) is damaged") }
         guard p.v == 1 else { throw DeskError("the vault record of tip \(id) has an unknown version") }
@@ -90,12 +99,17 @@ public final class VaultSession {
     /// A damaged box is not a tip that failed to open: it is a vault that was altered, and the
     /// caller reports it as an error of the whole command.
     static func decrypt(_ r: VaultRecord, key: VaultDataKey) -> (OpenedTip, Result<Void, DeskError>) {
+        var scratch = SecureBytes(count: r.box?.count ?? 1)
+        return decrypt(r, key: key, scratch: &scratch)
+    }
+
+    static func decrypt(_ r: VaultRecord, key: VaultDataKey, scratch: inout SecureBytes) -> (OpenedTip, Result<Void, DeskError>) {
         var t = OpenedTip(
             id: r.id, day: r.day, keyID: r.keyID, result: .failure(Desk.openError(r.openError ?? "not_opened", keyID: r.keyID)),
             instance: r.instance, sizeClass: r.sizeClass, acked: r.acked)
         guard let box = r.box else { return (t, .success(())) }
         do {
-            let (doc, triage) = try RecordBox.open(box, id: r.id, key: key)
+            let (doc, triage) = try RecordBox.open(box, id: r.id, key: key, scratch: &scratch)
             t = OpenedTip(
                 id: r.id, day: r.day, keyID: r.keyID, result: .success(doc), instance: r.instance, sizeClass: r.sizeClass, acked: r.acked,
                 triage: triage)
