@@ -45,7 +45,7 @@ let pageFields: Set<String> = ["where", "when", "kind", "contact"]
 
 /// The instance recorded for a forward imported from a file rather than from a server's
 /// bundle: no server holds it, so there is nothing to acknowledge.
-let carriedInstance = String(repeating: "0", count: 32)
+public let carriedInstance = String(repeating: "0", count: 32)
 
 extension VaultSession {
     /// What is shared of `doc` under `req` (§11.2): fields left out, phrases redacted in the

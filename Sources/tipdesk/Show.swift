@@ -47,7 +47,7 @@ extension Tipdesk {
                 out("id:       \(t.id)")
                 out("day:      \(t.day)")
                 out("key:      \(t.keyID)")
-                out("server:   \(t.instance == String(repeating: "0", count: 32) ? "- (carried as a file)" : t.instance)")
+                out("server:   \(t.instance == carriedInstance ? "- (carried as a file)" : t.instance)")
                 if let f = forward {
                     let v = f.verification
                     // What the sender says is only its word until the forward verifies (§11.5).
