@@ -107,7 +107,9 @@ public struct Rules: Equatable, Sendable {
     }
 
     public let rules: [Rule]
-    private let compiled: [Compiled]
+    /// Internal for the tests, which check `matcher` against the matcher it replaced.
+    let compiled: [CompiledRule]
+    private let matcher: RuleMatcher
 
     /// Checks and compiles `rules`. With a taxonomy, every category must be in it.
     public init(rules: [Rule], taxonomy: Taxonomy? = nil) throws {
@@ -115,7 +117,8 @@ public struct Rules: Equatable, Sendable {
             throw DeskError("a rule set has at most \(Self.maxRules) rules", hints: ["merge rules that set the same category"])
         }
         var seen = Set<String>()
-        var compiled = [Compiled]()
+        var compiled = [CompiledRule]()
+        var matcher = RuleMatcher()
         for r in rules {
             guard Taxonomy.isValidID(r.id) else {
                 throw DeskError(
@@ -125,10 +128,11 @@ public struct Rules: Equatable, Sendable {
             guard seen.insert(r.id).inserted else {
                 throw DeskError("the rule id \(r.id) appears twice", hints: ["each rule needs its own id"])
             }
-            compiled.append(try Compiled(r, taxonomy: taxonomy))
+            compiled.append(try CompiledRule(r, taxonomy: taxonomy, matcher: &matcher))
         }
         self.rules = rules
         self.compiled = compiled
+        self.matcher = matcher
     }
 
     public static func == (a: Rules, b: Rules) -> Bool { a.rules == b.rules }
@@ -154,9 +158,10 @@ public struct Rules: Equatable, Sendable {
     /// Field names are not matched, only their values: the names come from the form, not the
     /// witness.
     public func suggest(body: String, fields: [String: String] = [:], lang: String? = nil) -> Suggestion {
-        let text = RuleWordIndex([body] + fields.keys.sorted().map { fields[$0]! })
+        let found = matcher.find(in: [body] + fields.keys.sorted().map { fields[$0]! })
+        let lang = lang?.lowercased()
         var s = Suggestion()
-        for r in compiled where r.applies(to: lang) && r.matches(text) {
+        for r in compiled where r.applies(toLowercased: lang) && r.matches(found, matcher) {
             s.matched.append(r.id)
             if s.category == nil { s.category = r.category }
             if let u = r.urgency { s.urgency = min(s.urgency ?? u, u) }
@@ -250,23 +255,13 @@ public struct Rules: Equatable, Sendable {
 // MARK: - Compiled rules
 
 /// One word of a term.
-enum RuleTermWord: Equatable, Sendable {
-    /// Normalized bytes (`TextSearch.normalize`): compared as bytes, without String overhead
-    /// (issue 9's import profile: the rules were half of an import, mostly in generic UTF-8
-    /// comparisons and reference counting).
+enum RuleTermWord: Hashable, Sendable {
+    /// Normalized bytes (`TextSearch.normalize`), compared as bytes.
     case prefix([UInt8])
     case exact([UInt8])
     case minorAge
 
-    func matches(_ w: ArraySlice<UInt8>) -> Bool {
-        switch self {
-        case .prefix(let p): return RuleWordIndex.hasPrefix(w, p)
-        case .exact(let e): return w.count == e.count && RuleWordIndex.hasPrefix(w, e)
-        case .minorAge: return Self.isMinorAge(w)
-        }
-    }
-
-    static func isMinorAge(_ w: ArraySlice<UInt8>) -> Bool {
+    static func isMinorAge(_ w: some Collection<UInt8>) -> Bool {
         guard (1...2).contains(w.count), w.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
         let n = w.reduce(0) { $0 * 10 + Int($1 - 0x30) }
         return (1...17).contains(n)
@@ -276,15 +271,20 @@ enum RuleTermWord: Equatable, Sendable {
 /// A term: words that must match consecutive words of one text.
 typealias RuleTerm = [RuleTermWord]
 
-private struct Compiled: Sendable {
+struct CompiledRule: Sendable {
     let id: String
     let category: String?
     let urgency: Urgency?
     let any: [RuleTerm]
     let all: [[RuleTerm]]
     let langs: [String]
+    /// Each of `langs` with a "-": a tag with a subtag of it starts so.
+    let subtagPrefixes: [String]
+    /// `any` and `all` as ids of the rule set's `RuleMatcher`.
+    let anyIDs: [Int32]
+    let allIDs: [[Int32]]
 
-    init(_ r: Rules.Rule, taxonomy: Taxonomy?) throws {
+    init(_ r: Rules.Rule, taxonomy: Taxonomy?, matcher: inout RuleMatcher) throws {
         let name = "rule \(r.id)"
         if let c = r.category {
             guard Taxonomy.isValidID(c) else {
@@ -324,6 +324,9 @@ private struct Compiled: Sendable {
             }
         }
         langs = r.langs.map { $0.lowercased() }
+        subtagPrefixes = langs.map { $0 + "-" }
+        anyIDs = any.map { matcher.add($0) }
+        allIDs = all.map { $0.map { matcher.add($0) } }
     }
 
     static func term(_ raw: String, in name: String) throws -> RuleTerm {
@@ -355,92 +358,13 @@ private struct Compiled: Sendable {
         return words
     }
 
-    func applies(to lang: String?) -> Bool {
-        guard !langs.isEmpty, let lang = lang?.lowercased() else { return true }
-        return langs.contains { lang == $0 || lang.hasPrefix($0 + "-") }
+    /// `lang` already lowercased, once per tip rather than once per rule.
+    func applies(toLowercased lang: String?) -> Bool {
+        guard !langs.isEmpty, let lang else { return true }
+        return langs.indices.contains { lang == langs[$0] || lang.hasPrefix(subtagPrefixes[$0]) }
     }
 
-    func matches(_ text: RuleWordIndex) -> Bool {
-        any.contains(where: text.contains) && all.allSatisfy { $0.contains(where: text.contains) }
-    }
-}
-
-/// The words of a tip, with a sorted vocabulary so a stem finds its words by binary search
-/// instead of a scan of the whole text per term: a tip may be 256 KiB and a rule set has
-/// hundreds of terms. Text and words are normalized bytes, compared with `memcmp`.
-struct RuleWordIndex {
-    /// Each text (body, then field values) normalized, and its words as ranges of it.
-    private let texts: [(bytes: [UInt8], words: [Range<Int>])]
-    /// Distinct words in byte order, each with where it occurs (text, position).
-    private let vocabulary: [(word: ArraySlice<UInt8>, at: [(Int, Int)])]
-    private let numbers: [(Int, Int)]
-
-    init(_ strings: [String]) {
-        var texts = [(bytes: [UInt8], words: [Range<Int>])]()
-        var at = [ArraySlice<UInt8>: [(Int, Int)]]()
-        var numbers = [(Int, Int)]()
-        for (t, s) in strings.enumerated() {
-            let b = Array(TextSearch.normalize(s).utf8)
-            var words = [Range<Int>]()
-            var start = 0
-            for i in 0...b.count where i == b.count || b[i] == 0x20 {
-                if i > start { words.append(start..<i) }
-                start = i + 1
-            }
-            for (i, r) in words.enumerated() {
-                at[b[r], default: []].append((t, i))
-                if RuleTermWord.isMinorAge(b[r]) { numbers.append((t, i)) }
-            }
-            texts.append((b, words))
-        }
-        self.texts = texts
-        vocabulary = at.map { ($0.key, $0.value) }.sorted { Self.less($0.word, $1.word) }
-        self.numbers = numbers
-    }
-
-    static func less(_ a: ArraySlice<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-        a.withUnsafeBufferPointer { pa in
-            b.withContiguousStorageIfAvailable { pb in
-                let n = Swift.min(pa.count, pb.count)
-                let c = n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n)
-                return c != 0 ? c < 0 : pa.count < pb.count
-            } ?? a.lexicographicallyPrecedes(b)
-        }
-    }
-
-    static func hasPrefix(_ w: ArraySlice<UInt8>, _ p: [UInt8]) -> Bool {
-        guard w.count >= p.count else { return false }
-        if p.isEmpty { return true }
-        return w.withUnsafeBufferPointer { pw in p.withUnsafeBufferPointer { pp in memcmp(pw.baseAddress!, pp.baseAddress!, pp.count) == 0 } }
-    }
-
-    func contains(_ term: RuleTerm) -> Bool {
-        guard let first = term.first else { return false }
-        return candidates(first).contains { t, i in
-            let text = texts[t]
-            guard i + term.count <= text.words.count else { return false }
-            return term.indices.dropFirst().allSatisfy { j in term[j].matches(text.bytes[text.words[i + j]]) }
-        }
-    }
-
-    /// Positions of the words `w` matches.
-    private func candidates(_ w: RuleTermWord) -> [(Int, Int)] {
-        switch w {
-        case .minorAge: return numbers
-        case .exact(let e), .prefix(let e):
-            // The words starting with `e` are a contiguous run from the first word ≥ `e`.
-            var lo = 0
-            var hi = vocabulary.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if Self.less(vocabulary[mid].word, e) { lo = mid + 1 } else { hi = mid }
-            }
-            var out = [(Int, Int)]()
-            while lo < vocabulary.count, Self.hasPrefix(vocabulary[lo].word, e) {
-                if w.matches(vocabulary[lo].word) { out += vocabulary[lo].at }
-                lo += 1
-            }
-            return out
-        }
+    func matches(_ found: RuleMatcher.Found, _ matcher: RuleMatcher) -> Bool {
+        anyIDs.contains { matcher.matches($0, found) } && allIDs.allSatisfy { $0.contains { matcher.matches($0, found) } }
     }
 }
