@@ -56,13 +56,21 @@ public enum ExportBundle {
         return out
     }
 
+    /// Runs `body` for every index below `iterations`, perhaps at once on several threads
+    /// (TipDesk passes `DispatchQueue.concurrentPerform`; TipCore itself stays serial).
+    public typealias ConcurrentPerform = (_ iterations: Int, _ body: @Sendable (Int) -> Void) -> Void
+
     /// Decodes and verifies a whole bundle. Any defect rejects the bundle: nothing is returned
-    /// from a bundle that is not intact.
-    public static func decode(_ data: Data, digest: (Data) -> [UInt8]) throws -> (Header, [SealedTip]) {
+    /// from a bundle that is not intact. The checksum is checked first, over the whole bundle;
+    /// the record lines are then read (with `concurrently`, on several threads), and checked in
+    /// order, so the error is the one of the first bad line whichever thread read it.
+    public static func decode(
+        _ data: Data, digest: (Data) -> [UInt8], concurrently: ConcurrentPerform = { n, body in for i in 0..<n { body(i) } }
+    ) throws -> (Header, [SealedTip]) {
         guard data.last == 0x0a else { throw FormatError("bad_bundle", "the bundle is truncated (no final newline)") }
         let body = data.dropLast()
         guard let lastNL = body.lastIndex(of: 0x0a) else { throw FormatError("bad_bundle", "the bundle has no records or trailer") }
-        let covered = Data(data[data.startIndex...lastNL])
+        let covered = data[data.startIndex...lastNL]
         let trailerBytes = Data(body[(lastNL + 1)...])
         let trailer: TrailerWire
         do { trailer = try StrictJSON.decode(TrailerWire.self, from: trailerBytes) } catch {
@@ -71,44 +79,80 @@ public enum ExportBundle {
         guard trailer.end, Hex.encode(digest(covered)) == trailer.blake2b else {
             throw FormatError("bad_bundle", "the bundle's checksum does not match: it is corrupt or was changed")
         }
-        var lines = covered.split(separator: 0x0a, omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        guard let first = lines.first else { throw FormatError("bad_bundle", "the bundle has no header") }
-        let h: HeaderWire
-        do { h = try StrictJSON.decode(HeaderWire.self, from: Data(first)) } catch {
-            throw FormatError("bad_bundle", "the bundle's header is not valid")
-        }
-        guard h.format == format else { throw FormatError("bad_bundle", "not a tipgate bundle") }
-        guard h.v == version else { throw FormatError("unsupported_version", "bundle version \(h.v) is not supported") }
-        guard Hex.isLowercaseHex(h.instance, length: 32), let created = Day(h.created) else {
-            throw FormatError("bad_bundle", "the bundle's header is not valid")
-        }
-        guard h.count == lines.count - 1, trailer.count == h.count else {
-            throw FormatError("bad_bundle", "the bundle's record count does not match its header")
-        }
-        var tips = [SealedTip]()
-        tips.reserveCapacity(h.count)
-        var previous: TipID?
-        for line in lines.dropFirst() {
-            let r: RecordWire
-            do { r = try StrictJSON.decode(RecordWire.self, from: Data(line)) } catch {
-                throw FormatError("bad_bundle", "a bundle record is not valid")
+        return try covered.withUnsafeBytes { covered in
+            // Every line of `covered` ends with LF, its last byte.
+            let lines = Self.lines(covered)
+            guard let first = lines.first else { throw FormatError("bad_bundle", "the bundle has no header") }
+            let h: HeaderWire
+            do { h = try StrictJSON.decode(HeaderWire.self, from: Data(covered[first])) } catch {
+                throw FormatError("bad_bundle", "the bundle's header is not valid")
             }
-            guard let id = TipID(r.id), let kid = KeyID(r.key_id), let day = Day(r.day),
-                let sealed = StrictBase64.decode(r.sealed)
-            else { throw FormatError("bad_bundle", "a bundle record is not valid") }
-            // Records MUST be in strictly ascending id order (no duplicates, no arrival order),
-            // and each sealed box MUST be a v1 size class (SECURITY.md §5).
-            guard previous.map({ $0 < id }) ?? true else {
-                throw FormatError("bad_bundle", "the bundle's records are not in ascending id order")
+            guard h.format == format else { throw FormatError("bad_bundle", "not a tipgate bundle") }
+            guard h.v == version else { throw FormatError("unsupported_version", "bundle version \(h.v) is not supported") }
+            guard Hex.isLowercaseHex(h.instance, length: 32), let created = Day(h.created) else {
+                throw FormatError("bad_bundle", "the bundle's header is not valid")
             }
-            guard PaddedSize.isValid(sealed.count - PaddedSize.sealOverhead, maximum: PaddedSize.bundleMaximum) else {
-                throw FormatError("bad_bundle", "a bundle record has a sealed size no server accepts")
+            guard h.count == lines.count - 1, trailer.count == h.count else {
+                throw FormatError("bad_bundle", "the bundle's record count does not match its header")
             }
-            previous = id
-            tips.append(SealedTip(id: id, keyID: kid, day: day, sealed: Array(sealed)))
+            let read = Self.records(covered, lines.dropFirst(), concurrently: concurrently)
+            var tips = [SealedTip]()
+            tips.reserveCapacity(h.count)
+            var previous: TipID?
+            for r in read {
+                guard let t = r else { throw FormatError("bad_bundle", "a bundle record is not valid") }
+                // Records MUST be in strictly ascending id order (no duplicates, no arrival order),
+                // and each sealed box MUST be a v1 size class (SECURITY.md §5).
+                guard previous.map({ $0 < t.id }) ?? true else {
+                    throw FormatError("bad_bundle", "the bundle's records are not in ascending id order")
+                }
+                guard PaddedSize.isValid(t.sealed.count - PaddedSize.sealOverhead, maximum: PaddedSize.bundleMaximum) else {
+                    throw FormatError("bad_bundle", "a bundle record has a sealed size no server accepts")
+                }
+                previous = t.id
+                tips.append(t)
+            }
+            return (Header(instance: h.instance, created: created, count: h.count), tips)
         }
-        return (Header(instance: h.instance, created: created, count: h.count), tips)
+    }
+
+    /// The lines of `bytes` (which ends with LF), without their LF, found with `memchr`.
+    static func lines(_ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+        var out = [Range<Int>]()
+        guard let base = bytes.baseAddress else { return out }
+        var start = 0
+        while start < bytes.count, let nl = memchr(base + start, 0x0a, bytes.count - start) {
+            let end = base.distance(to: UnsafeRawPointer(nl))
+            out.append(start..<end)
+            start = end + 1
+        }
+        return out
+    }
+
+    /// Each record line read (`record`), in line order.
+    private static func records(
+        _ bytes: UnsafeRawBufferPointer, _ lines: ArraySlice<Range<Int>>, concurrently: ConcurrentPerform
+    ) -> [SealedTip?] {
+        let lines = Array(lines)
+        let n = lines.count
+        let out = UnsafeMutableBufferPointer<SealedTip?>.allocate(capacity: n)
+        defer { out.deinitialize().deallocate() }
+        // Chunks of lines, several per thread; each chunk initializes only its own slots.
+        let chunk = 1024
+        let shared = Shared(bytes: bytes, out: out)
+        concurrently((n + chunk - 1) / chunk) { c in
+            for i in (c * chunk)..<min(n, (c + 1) * chunk) {
+                (shared.out.baseAddress! + i).initialize(to: ExportBundle.record(UnsafeRawBufferPointer(rebasing: shared.bytes[lines[i]])))
+            }
+        }
+        return Array(out)
+    }
+
+    /// The bundle's bytes and the result slots, shared with the threads of `records`: the bytes
+    /// are only read, and each slot is written by one thread, before `concurrently` returns.
+    private struct Shared: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+        let out: UnsafeMutableBufferPointer<SealedTip?>
     }
 
     // Closed formats (SECURITY.md §1): each line rejects members it does not know.

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import TipCore
 import TipCrypto
@@ -23,7 +24,10 @@ extension Desk {
         }
         let header: ExportBundle.Header, tips: [SealedTip]
         do {
-            (header, tips) = try ExportBundle.decode(data) { BLAKE2b.hash($0) }
+            // Records are read on all cores once the checksum over the whole bundle is good.
+            (header, tips) = try ExportBundle.decode(data, digest: { BLAKE2b.hash($0) }) { n, body in
+                DispatchQueue.concurrentPerform(iterations: n, execute: body)
+            }
         } catch let e as FormatError {
             throw DeskError("\(url.lastPathComponent) is not a valid bundle: \(e.message)", hints: ["export it again with: tipgate export --all"])
         }
