@@ -148,6 +148,7 @@ let package = Package(
             name: "TipServerTests",
             dependencies: [
                 "TipCore", "TipCrypto", "TipStore", "TipServer", "TipTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -138,12 +138,15 @@ stop_pid() {
     kill -KILL "$1" 2>/dev/null || true
 }
 
-# prepare DATA N: a store holding N tips (random 4144-byte blobs, random ids) and tipgate's
-# schema: the server makes the schema, then the C program adds the rows while it is stopped.
+# prepare DATA N: a store holding N tips (random 4144-byte blobs, random ids, spread over the
+# past year's days) and tipgate's schema: the server makes the schema, then the C program adds
+# the rows while it is stopped. The sync puts the pre-fill's gigabytes on disk now: left to the
+# kernel's writeback, they would be written during the measured run and slow its fsyncs.
 prepare() {
     start_tipgate "$1"
     stop_pid "$TG_PID"
     timeout 1800 "$S/sqlite-baseline" prefill "$1/tipgate.sqlite" "$2"
+    timeout 600 sync
 }
 
 # run_tipgate DATA LABEL: one measured intake run; sets RUN_* figures.

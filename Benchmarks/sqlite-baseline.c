@@ -3,13 +3,15 @@
  *   sqlite-baseline insert DB BODIES BATCH SECONDS
  *       Inserts the sealed blobs of BODIES (lines of make-bodies.py) into a tip table with
  *       tipgate's schema and pragmas (SECURITY.md §4.1-§4.2: WAL, synchronous=FULL,
- *       secure_delete=ON, WITHOUT ROWID, random 32-hex ids), BATCH rows per transaction, for
- *       SECONDS seconds, from one thread: the writer of group commit with nothing else to do.
- *       Prints "RESULT rows=N seconds=S rps=X".
+ *       secure_delete=ON, WITHOUT ROWID keyed by (day, id), random 32-hex ids, today's UTC
+ *       day), BATCH rows per transaction, for SECONDS seconds, from one thread: the writer of
+ *       group commit with nothing else to do. Prints "RESULT rows=N seconds=S rps=X".
  *   sqlite-baseline prefill DB N
  *       Adds N rows of random 4144-byte blobs to an existing (or new) store, fast and not
- *       durably (synchronous=OFF): the stored tips of the growth runs. Random ids, so the
- *       b-tree has the shape real intake gives it.
+ *       durably (synchronous=OFF): the stored tips of the growth runs. Random ids, each on a
+ *       random one of the 365 UTC days before today: a store that holds many tips gathered
+ *       them over months (a server exports and purges; a million tips in one day would be a
+ *       flood, not growth), so the b-tree has the shape real intake gives it.
  *
  * Build: cc -O2 -o sqlite-baseline sqlite-baseline.c -lsqlite3 -lsodium
  */
@@ -37,7 +39,8 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* tipgate's v1 table (IntakeDatabase.migrator), created only if the store has none. */
+/* tipgate's table as of migration v3 (IntakeDatabase.migrator), created only if the store
+ * has none; bench.sh always lets tipgate make the store first. */
 static void open_store(const char *path, const char *sync) {
     if (sqlite3_open(path, &db) != SQLITE_OK) die("open");
     exec("PRAGMA journal_mode = WAL");
@@ -46,13 +49,22 @@ static void open_store(const char *path, const char *sync) {
     exec(s);
     exec("PRAGMA secure_delete = ON");
     exec("CREATE TABLE IF NOT EXISTS tip ("
-         " id TEXT NOT NULL PRIMARY KEY CHECK (length(id) = 32),"
+         " id TEXT NOT NULL CHECK (length(id) = 32),"
          " key_id TEXT NOT NULL CHECK (length(key_id) = 16),"
          " day TEXT NOT NULL CHECK (length(day) = 10),"
          " sealed BLOB NOT NULL CHECK (length(sealed) >= 1072),"
-         " exported INTEGER NOT NULL DEFAULT 0 CHECK (exported IN (0, 1))"
+         " exported INTEGER NOT NULL DEFAULT 0 CHECK (exported IN (0, 1)),"
+         " PRIMARY KEY (day, id)"
          ") STRICT, WITHOUT ROWID");
     exec("CREATE INDEX IF NOT EXISTS tip_exported ON tip (exported)");
+}
+
+/* The UTC day `back` days before today, as YYYY-MM-DD. */
+static void utc_day(int back, char out[11]) {
+    time_t t = time(NULL) - (time_t)back * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
 static void random_id(char out[33]) {
@@ -98,6 +110,8 @@ static int insert_mode(const char *path, const char *bodies, int batch, double s
     open_store(path, "FULL");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "INSERT INTO tip (id, key_id, day, sealed) VALUES (?, ?, ?, ?)", -1, &st, 0)) die("prepare");
+    char today[11];
+    utc_day(0, today);
     double start = now(), end = start + seconds;
     long rows = 0;
     size_t next = 0;
@@ -108,7 +122,7 @@ static int insert_mode(const char *path, const char *bodies, int batch, double s
             random_id(id);
             sqlite3_bind_text(st, 1, id, 32, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 2, "0123456789abcdef", 16, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, "2026-01-01", 10, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, today, 10, SQLITE_STATIC);
             sqlite3_bind_blob(st, 4, blobs[next], (int)lens[next], SQLITE_STATIC);
             if (sqlite3_step(st) != SQLITE_DONE) die("insert");
             sqlite3_reset(st);
@@ -135,12 +149,13 @@ static int prefill_mode(const char *path, long count) {
             if (i) exec("COMMIT");
             exec("BEGIN");
         }
-        char id[33];
+        char id[33], day[11];
         random_id(id);
+        utc_day(1 + (int)randombytes_uniform(365), day);
         randombytes_buf(blob, sizeof blob);
         sqlite3_bind_text(st, 1, id, 32, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, "0123456789abcdef", 16, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, "2026-01-01", 10, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, day, 10, SQLITE_TRANSIENT);
         sqlite3_bind_blob(st, 4, blob, sizeof blob, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) die("insert");
         sqlite3_reset(st);

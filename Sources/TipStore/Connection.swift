@@ -8,10 +8,9 @@ enum Connection {
     /// `newStorePageSize` is the page size a store gets when this call creates it (SQLite
     /// fixes it with the first write, and GRDB's switch to WAL is that write, so it is set
     /// before). An existing store keeps its page size: only a VACUUM would change it, and
-    /// that is never done here. `writerCacheKiB` sizes the page cache of the one writer
-    /// connection (readers keep SQLite's default).
+    /// that is never done here.
     static func openPool(
-        at path: String, label: String, newStorePageSize: Int? = nil, writerCacheKiB: Int? = nil, writerCheckpointPages: Int? = nil
+        at path: String, label: String, newStorePageSize: Int? = nil, writerCheckpointPages: Int? = nil
     ) throws -> DatabasePool {
         var config = Configuration()
         config.label = label
@@ -21,7 +20,6 @@ enum Connection {
         config.prepareDatabase { db in
             if !db.configuration.readonly {
                 if let size = newStorePageSize { try db.execute(sql: "PRAGMA page_size = \(size)") }
-                if let kib = writerCacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(kib)") }
                 if let pages = writerCheckpointPages { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(pages)") }
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")

@@ -8,7 +8,7 @@ import TipCrypto
 /// SECURITY.md §4: one row per tip holds the random id, key_id, the UTC day and the sealed
 /// bytes. No time of day, no client data, and no column that could hold any. Tables are
 /// WITHOUT ROWID: a rowid grows in insertion order and would tell a seizer the arrival order
-/// that the random ids hide; rows are stored in id order instead.
+/// that the random ids hide. Since v3, tips are stored in (day, id) order (§4.2).
 public final class IntakeDatabase: Sendable {
     public static let fileName = "tipgate.sqlite"
     private let pool: DatabasePool
@@ -19,10 +19,6 @@ public final class IntakeDatabase: Sendable {
     /// stay in the b-tree, where 4096-byte pages left ~370 bytes of an overflow page unused.
     /// An existing store keeps the page size it was made with.
     public static let newStorePageSize = 1024
-    /// The writer connection's page cache, in KiB: with random ids every insert walks the
-    /// b-tree from the root, and SQLite's default 2 MiB stopped holding its upper levels long
-    /// before a million tips, so inserts re-read pages. Filled only as pages are read.
-    public static let writerCacheKiB = 32768
     /// WAL pages between automatic checkpoints, which run inside the commit that crosses them
     /// and so delay that batch's acks. Measured with `make bench` (issue 9): 4096 pages (4 MiB)
     /// made rarer but longer stalls and a p99 of 40.6 ms; SQLite's 1000 (1 MiB at 1 KiB pages)
@@ -33,8 +29,7 @@ public final class IntakeDatabase: Sendable {
         try Connection.prepareDirectory(directory)
         path = (directory as NSString).appendingPathComponent(Self.fileName)
         pool = try Connection.openPool(
-            at: path, label: "tipgate.intake", newStorePageSize: pageSize, writerCacheKiB: Self.writerCacheKiB,
-            writerCheckpointPages: Self.writerCheckpointPages)
+            at: path, label: "tipgate.intake", newStorePageSize: pageSize, writerCheckpointPages: Self.writerCheckpointPages)
         try Self.migrator.migrate(pool)
         try pool.write { db in
             if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'") == nil {
@@ -73,6 +68,34 @@ public final class IntakeDatabase: Sendable {
                     ) STRICT, WITHOUT ROWID;
                     """)
         }
+        // Tips keyed by (day, id), not id (SECURITY.md §4.2). Keyed by the random id alone,
+        // every insert landed on a random leaf of a tree that grows with the store, and of the
+        // `tip_exported` index too: measured with a C writer (issue 9), inserts cost 1.8-2x the
+        // CPU with a million tips stored than with ten thousand, and tipgate's intake rate fell
+        // to 0.7x. Today's tips now share the tree's newest edge, at any size. `day` is already
+        // in every row, so the order tells a seizer nothing new; within a day the random id
+        // still hides arrival order. The index on `exported` carries the key too, so it is
+        // ordered (exported, day, id) and new rows stay on its edge as well. There is no index
+        // on id alone, since that would again be a random insert per tip: ids are unique
+        // because each is 128 random bits (§4.2), and the rare lookups by id (purge) walk the
+        // keys once.
+        m.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE tip_v3 (
+                        id TEXT NOT NULL CHECK (length(id) = 32),
+                        key_id TEXT NOT NULL CHECK (length(key_id) = 16),
+                        day TEXT NOT NULL CHECK (length(day) = 10),
+                        sealed BLOB NOT NULL CHECK (length(sealed) >= 1072),
+                        exported INTEGER NOT NULL DEFAULT 0 CHECK (exported IN (0, 1)),
+                        PRIMARY KEY (day, id)
+                    ) STRICT, WITHOUT ROWID;
+                    INSERT INTO tip_v3 (id, key_id, day, sealed, exported) SELECT id, key_id, day, sealed, exported FROM tip;
+                    DROP TABLE tip;
+                    ALTER TABLE tip_v3 RENAME TO tip;
+                    CREATE INDEX tip_exported ON tip (exported);
+                    """)
+        }
         return m
     }
 
@@ -85,10 +108,10 @@ public final class IntakeDatabase: Sendable {
     /// synchronous=FULL, on disk). Group commit calls this with everything that queued up.
     public func insert(_ tips: [SealedTip]) async throws {
         try await pool.write { db in
+            // Compiled once per connection, not once per tip (issue 9's intake profile).
+            let insert = try db.cachedStatement(sql: "INSERT INTO tip (id, key_id, day, sealed) VALUES (?, ?, ?, ?)")
             for t in tips {
-                try db.execute(
-                    sql: "INSERT INTO tip (id, key_id, day, sealed) VALUES (?, ?, ?, ?)",
-                    arguments: [t.id.hex, t.keyID.hex, t.day.text, Data(t.sealed)])
+                try insert.execute(arguments: [t.id.hex, t.keyID.hex, t.day.text, Data(t.sealed)])
             }
         }
     }
@@ -129,15 +152,21 @@ public final class IntakeDatabase: Sendable {
 
     private func makeBundle(all: Bool) throws -> (Data, [TipID]) {
         let (instance, tips) = try pool.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, key_id, day, sealed FROM tip \(all ? "" : "WHERE exported = 0") ORDER BY id")
-            return (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'")!, rows.map(Self.tip))
+            let rows = try Row.fetchAll(db, sql: "SELECT id, key_id, day, sealed FROM tip \(all ? "" : "WHERE exported = 0")")
+            return (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'")!, Self.byID(rows))
         }
         return (ExportBundle.encode(instance: instance, created: .today, tips: tips) { BLAKE2b.hash($0) }, tips.map(\.id))
     }
 
     private static func tip(_ r: Row) -> SealedTip {
         SealedTip(id: TipID(r["id"])!, keyID: KeyID(r["key_id"])!, day: Day(r["day"])!, sealed: [UInt8](r["sealed"] as Data))
+    }
+
+    /// Rows in id order, as a bundle lists them (§5). Sorted here rather than with ORDER BY id,
+    /// which the (day, id) key cannot serve: SQLite would sort the sealed bytes in a temporary
+    /// b-tree that may spill to a file.
+    private static func byID(_ rows: [Row]) -> [SealedTip] {
+        rows.map(Self.tip).sorted { $0.id.hex < $1.id.hex }
     }
 
     private func markExported(_ ids: [TipID]) throws {
@@ -165,8 +194,20 @@ public final class IntakeDatabase: Sendable {
         }
         var result = PurgeResult()
         try pool.write { db in
+            // No index on id alone (§4.2, migration v3): one pass over the keys finds the day of
+            // each acknowledged id. It reads the b-tree's cells, never the sealed bytes.
+            let acked = Set(ack.tips.map(\.id.hex))
+            var dayOf = [String: String]()
+            let keys = try Row.fetchCursor(db, sql: "SELECT day, id FROM tip")
+            while let row = try keys.next() {
+                let id: String = row["id"]
+                if acked.contains(id) { dayOf[id] = row["day"] }
+            }
             for e in ack.tips {
-                guard let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM tip WHERE id = ?", arguments: [e.id.hex]) else {
+                guard let day = dayOf[e.id.hex],
+                    let sealed = try Data.fetchOne(
+                        db, sql: "SELECT sealed FROM tip WHERE day = ? AND id = ?", arguments: [day, e.id.hex])
+                else {
                     result.notHeld += 1
                     continue
                 }
@@ -174,7 +215,7 @@ public final class IntakeDatabase: Sendable {
                     result.mismatched += 1
                     continue
                 }
-                try db.execute(sql: "DELETE FROM tip WHERE id = ?", arguments: [e.id.hex])
+                try db.execute(sql: "DELETE FROM tip WHERE day = ? AND id = ?", arguments: [day, e.id.hex])
                 result.deleted += 1
             }
         }
@@ -227,7 +268,7 @@ public final class IntakeDatabase: Sendable {
     /// For tests and status: every row, sealed.
     public func allTips() throws -> [SealedTip] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, key_id, day, sealed FROM tip ORDER BY id").map(Self.tip)
+            Self.byID(try Row.fetchAll(db, sql: "SELECT id, key_id, day, sealed FROM tip"))
         }
     }
 
@@ -247,6 +288,8 @@ public final class IntakeDatabase: Sendable {
         public let walAutocheckpoint: Int
         /// Pages in the store, the WAL's newer copies included.
         public let pageCount: Int
+        /// The `tip` table's key columns, in order (§4.2).
+        public let tipKey: [String]
     }
 
     public func writerSettings() async throws -> WriterSettings {
@@ -257,7 +300,8 @@ public final class IntakeDatabase: Sendable {
                 synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous")!,
                 journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode")!,
                 walAutocheckpoint: try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")!,
-                pageCount: try Int.fetchOne(db, sql: "PRAGMA page_count")!)
+                pageCount: try Int.fetchOne(db, sql: "PRAGMA page_count")!,
+                tipKey: try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('tip') WHERE pk > 0 ORDER BY pk"))
         }
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
+import GRDB
 import TipCore
 import TipCrypto
-import TipStore
+@testable import TipStore
 import TipTestSupport
 import Testing
 
-/// SECURITY.md §4.1: the page size a new store gets, the writer's page cache, and that neither
+/// SECURITY.md §4.1–4.2: the page size a new store gets, its (day, id) key, and that neither
 /// costs durability.
 @Suite struct StoreSettingsTests {
     static func tips(_ n: Int, bytes: Int = 4144) -> [SealedTip] {
@@ -16,13 +17,16 @@ import Testing
         }
     }
 
-    @Test func newStoreGetsThePageSizeAndCacheAndStaysFull() async throws {
+    @Test func newStoreGetsThePageSizeAndKeyAndStaysFull() async throws {
         let dir = scratchDirectory("store-settings").appendingPathComponent("data").path
         let db = try IntakeDatabase(directory: dir)
         let s = try await db.writerSettings()
         #expect(s.pageSize == IntakeDatabase.newStorePageSize)
         #expect(s.pageSize == 1024)
-        #expect(s.cacheSize == -IntakeDatabase.writerCacheKiB)
+        // SQLite's default cache: a 32 MiB one cost ~9% of intake's CPU in a scan of the
+        // cache at each commit (issue 9), and the (day, id) key needs no more.
+        #expect(s.cacheSize == -2000)
+        #expect(s.tipKey == ["day", "id"])
         #expect(s.walAutocheckpoint == IntakeDatabase.writerCheckpointPages)
         #expect(s.synchronous == 2)
         #expect(s.journalMode == "wal")
@@ -39,7 +43,7 @@ import Testing
     }
 
     // An existing store keeps the page size it was made with: it is never VACUUMed to change
-    // it, and it still opens with synchronous=FULL and the writer's cache.
+    // it, and it still opens with synchronous=FULL.
     @Test func existingStoreKeepsItsPageSize() async throws {
         let dir = scratchDirectory("store-settings-old").appendingPathComponent("data").path
         let stored = Self.tips(20)
@@ -51,11 +55,55 @@ import Testing
         let db = try IntakeDatabase(directory: dir)
         let s = try await db.writerSettings()
         #expect(s.pageSize == 4096)
-        #expect(s.cacheSize == -IntakeDatabase.writerCacheKiB)
         #expect(s.synchronous == 2)
         #expect(s.journalMode == "wal")
         try await db.insert(Self.tips(5))
         #expect(try db.counts().total == 25)
         #expect(Set(try db.allTips().map(\.id)).isSuperset(of: stored.map(\.id)))
+    }
+
+    // Migration v3 (§4.2): a store made before it keeps every tip, byte for byte, with its
+    // exported flag, and is keyed by (day, id) afterwards; export and purge still find tips by id.
+    @Test func storeBeforeV3KeepsEveryTipAndIsKeyedByDay() async throws {
+        let dir = scratchDirectory("store-v3").appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let tips = (0..<30).map { i in
+            SealedTip(
+                id: Random.tipID(), keyID: KeyID("0123456789abcdef")!, day: Day.today.adding(days: -(i % 3)),
+                sealed: (0..<1072).map { _ in UInt8.random(in: 0...255) })
+        }
+        do {
+            let old = try DatabaseQueue(path: dir.appendingPathComponent(IntakeDatabase.fileName).path)
+            try IntakeDatabase.migrator.migrate(old, upTo: "v2")
+            try await old.write { db in
+                for (i, t) in tips.enumerated() {
+                    try db.execute(
+                        sql: "INSERT INTO tip (id, key_id, day, sealed, exported) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [t.id.hex, t.keyID.hex, t.day.text, Data(t.sealed), i % 2])
+                }
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('instance', ?)", arguments: [String(repeating: "ab", count: 16)])
+                #expect(try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('tip') WHERE pk > 0") == ["id"])
+            }
+        }
+        let db = try IntakeDatabase(directory: dir.path)
+        #expect(try await db.writerSettings().tipKey == ["day", "id"])
+        #expect(try db.allTips() == tips.sorted { $0.id.hex < $1.id.hex })
+        #expect(try db.counts() == .init(total: 30, unexported: 15))
+
+        // Export lists the unexported ones in id order (a bundle refuses any other order).
+        let (bundle, n) = try db.pull(all: false)
+        #expect(n == 15)
+        let (_, exported) = try ExportBundle.decode(bundle) { BLAKE2b.hash($0) }
+        #expect(exported == tips.enumerated().filter { $0.offset % 2 == 0 }.map(\.element).sorted { $0.id.hex < $1.id.hex })
+        #expect(try db.counts().unexported == 0)
+
+        // Purge finds acknowledged tips by id alone, across days, and nothing else.
+        let gone = Array(tips.prefix(7))
+        let ack = AckPayload(
+            instance: try db.instanceID(), day: .today, auditHead: String(repeating: "0", count: 64),
+            tips: gone.map { .init(id: $0.id, blake2b: Hex.encode(BLAKE2b.hash($0.sealed))) } + [.init(id: Random.tipID(), blake2b: String(repeating: "0", count: 64))])
+        let r = try db.purge(ack)
+        #expect(r.deleted == 7 && r.notHeld == 1 && r.mismatched == 0)
+        #expect(try db.allTips() == Array(tips.dropFirst(7)).sorted { $0.id.hex < $1.id.hex })
     }
 }
