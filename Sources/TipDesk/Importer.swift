@@ -81,7 +81,7 @@ extension VaultSession {
                 }
                 let s = rules.suggest(doc)
                 return Outcome(
-                    hash: hash, box: RecordBox.seal(doc, .untouched, id: t.id, key: key), code: nil,
+                    hash: hash, box: RecordPlaintext.sealUntouched(doc, id: t.id, key: key), code: nil,
                     suggestion: s.category == nil && s.urgency == nil ? nil : s, forward: forward)
             } catch let e as CryptoError {
                 return Outcome(hash: hash, box: nil, code: e.code, suggestion: nil)
