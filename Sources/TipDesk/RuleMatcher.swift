@@ -10,9 +10,9 @@
 /// words) their positions too, so a phrase is checked only against consecutive words. The
 /// semantics are those documented on `Rules`, unchanged.
 struct RuleMatcher: Sendable {
-    /// Distinct terms, each as its term word ids.
-    private var terms: [[Int32]] = []
-    private var termIDs: [RuleTerm: Int32] = [:]
+    /// Distinct phrases, each as its term word ids.
+    private var phrases: [[Int32]] = []
+    private var checks: [RuleTerm: Int32] = [:]
     private var wordIDs: [RuleTermWord: Int32] = [:]
     /// Per term word id: whether it is a word of some phrase, so its positions are needed.
     private var inPhrase: [Bool] = []
@@ -21,16 +21,22 @@ struct RuleMatcher: Sendable {
 
     init() {}
 
-    /// The id of `term`, adding it if new.
+    /// How to check `term`, adding it if new: a term of one word is that word's id (≥ 0), a
+    /// phrase is the complement of its index in `phrases` (< 0).
     mutating func add(_ term: RuleTerm) -> Int32 {
-        if let t = termIDs[term] { return t }
+        if let c = checks[term] { return c }
         var ids = [Int32]()
         for w in term { ids.append(id(of: w)) }
-        if ids.count > 1 { for w in ids { inPhrase[Int(w)] = true } }
-        let t = Int32(terms.count)
-        terms.append(ids)
-        termIDs[term] = t
-        return t
+        let c: Int32
+        if ids.count == 1 {
+            c = ids[0]
+        } else {
+            for w in ids { inPhrase[Int(w)] = true }
+            c = ~Int32(phrases.count)
+            phrases.append(ids)
+        }
+        checks[term] = c
+        return c
     }
 
     private mutating func id(of w: RuleTermWord) -> Int32 {
@@ -86,11 +92,15 @@ struct RuleMatcher: Sendable {
         if inPhrase[Int(id)] { found.at.append((pos, id)) }
     }
 
-    /// Whether term `t` matches consecutive words of one text.
-    func matches(_ t: Int32, _ found: Found) -> Bool {
-        let ids = terms[Int(t)]
-        guard ids.allSatisfy(found.has) else { return false }
-        if ids.count == 1 { return true }
+    /// Whether the term `add` returned `check` for matches consecutive words of one text.
+    @inline(__always)
+    func matches(_ check: Int32, _ found: Found) -> Bool {
+        check >= 0 ? found.has(check) : matchesPhrase(Int(~check), found)
+    }
+
+    private func matchesPhrase(_ p: Int, _ found: Found) -> Bool {
+        let ids = phrases[p]
+        for w in ids where !found.has(w) { return false }
         let at = found.at
         for (i, start) in at.enumerated() where start.id == ids[0] {
             var k = i + 1

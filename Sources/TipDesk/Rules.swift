@@ -271,7 +271,9 @@ enum RuleTermWord: Hashable, Sendable {
 /// A term: words that must match consecutive words of one text.
 typealias RuleTerm = [RuleTermWord]
 
-struct CompiledRule: Sendable {
+/// A class: the rules are walked for every tip, and copying a struct of arrays per rule per tip
+/// was reference counting that showed in issue 9's profile.
+final class CompiledRule: Sendable {
     let id: String
     let category: String?
     let urgency: Urgency?
@@ -280,7 +282,7 @@ struct CompiledRule: Sendable {
     let langs: [String]
     /// Each of `langs` with a "-": a tag with a subtag of it starts so.
     let subtagPrefixes: [String]
-    /// `any` and `all` as ids of the rule set's `RuleMatcher`.
+    /// `any` and `all` as checks of the rule set's `RuleMatcher`.
     let anyIDs: [Int32]
     let allIDs: [[Int32]]
 
@@ -365,6 +367,8 @@ struct CompiledRule: Sendable {
     }
 
     func matches(_ found: RuleMatcher.Found, _ matcher: RuleMatcher) -> Bool {
-        anyIDs.contains { matcher.matches($0, found) } && allIDs.allSatisfy { $0.contains { matcher.matches($0, found) } }
+        guard anyIDs.contains(where: { matcher.matches($0, found) }) else { return false }
+        for group in allIDs where !group.contains(where: { matcher.matches($0, found) }) { return false }
+        return true
     }
 }
