@@ -61,12 +61,24 @@ extension VaultSession {
 
     /// Opens and re-encrypts `tips` on all cores. Nothing is written here.
     func openAndSeal(_ tips: [SealedTip], label: String) throws -> [Outcome] {
-        let opener = try tips.isEmpty ? TipOpener(keys: []) : opener()
-        let key = dataKey, rules = try desk.suggester()
+        let open = try opening(tips)
         let progress = ProgressMeter(label, total: tips.count)
         defer { progress.finish() }
         // One locked buffer per chunk, reused for every tip of it (issue 9's profile).
-        return Parallel.map(tips.count, progress: progress, scratch: { SecureBytes(count: 64 << 10) }) { i, scratch in
+        return Parallel.map(tips.count, progress: progress, scratch: { SecureBytes(count: 64 << 10) }, open)
+    }
+
+    /// As `openAndSeal`, in the background: the caller takes each outcome, in order, when it
+    /// is ready, and MUST call `finish` on the stream when done or failing.
+    func openingAndSealing(_ tips: [SealedTip], progress: ProgressMeter) throws -> ParallelStream<Outcome> {
+        ParallelStream(tips.count, progress: progress, scratch: { SecureBytes(count: 64 << 10) }, try opening(tips))
+    }
+
+    /// What opens tip `i` of `tips` (§3.6) and re-encrypts it under the data key (§10.2).
+    private func opening(_ tips: [SealedTip]) throws -> @Sendable (Int, inout SecureBytes) -> Outcome {
+        let opener = try tips.isEmpty ? TipOpener(keys: []) : opener()
+        let key = dataKey, rules = try desk.suggester()
+        return { i, scratch in
             let t = tips[i]
             let hash = Hex.encode(BLAKE2b.hash(t.sealed))
             do {
@@ -97,15 +109,25 @@ extension VaultSession {
     /// stored acknowledged, in the same transaction, as there is no server to acknowledge to.
     func importTips(_ tips: [SealedTip], instance: String, carried: Bool = false) throws -> ImportReport {
         let held = try db.heldHashes()
-        let fresh = tips.filter { held[$0.id] == nil }
+        // The tips to open, and each tip's place among them (-1: held, not opened again).
+        var fresh = [SealedTip](), freshAt = [Int](repeating: -1, count: tips.count)
+        for (i, t) in tips.enumerated() where held.isEmpty || held[t.id] == nil {
+            freshAt[i] = fresh.count
+            fresh.append(t)
+        }
         let retry = try db.sealedTips()
-        let outcomes = try openAndSeal(fresh + retry.map(\.tip), label: "importing")
-        var byID = [TipID: Outcome]()
-        for (t, o) in zip(fresh, outcomes) { byID[t.id] = o }
         var added = 0, alreadyHad = 0, opened = 0, reopened = 0
         var conflicts = [TipID](), unopened = [TipID](), suggestions = [SuggestedTriage](), forwards = [TipID]()
+        let progress = ProgressMeter("importing", total: retry.count + fresh.count)
+        defer { progress.finish() }
         try db.write { w in
-            for ((t, _), o) in zip(retry, outcomes.dropFirst(fresh.count)) {
+            // The retried tips, then the new ones, are opened on all cores while this thread
+            // writes each outcome as soon as it is ready, in the order a serial import would.
+            // The transaction (and so the write lock) is held from the first tip opened.
+            let outcomes = try openingAndSealing(retry.map(\.tip) + fresh, progress: progress)
+            defer { outcomes.finish() }
+            for (t, _) in retry {
+                let o = outcomes.next()
                 guard let rec = try w.record(t.id), !rec.opened else { continue }
                 if let box = o.box {
                     try w.setOpened(t.id, box: box)
@@ -119,15 +141,16 @@ extension VaultSession {
                     try w.setOpenError(t.id, o.code ?? "unreadable")
                 }
             }
-            for t in tips {
+            for (i, t) in tips.enumerated() {
+                let o = freshAt[i] >= 0 ? outcomes.next() : nil
                 if let rec = try w.record(t.id) {
                     // Hashes, not bytes: a tip that opened keeps only the hash of its sealed bytes.
-                    let incoming = byID[t.id]?.hash ?? Hex.encode(BLAKE2b.hash(t.sealed))
+                    let incoming = o?.hash ?? Hex.encode(BLAKE2b.hash(t.sealed))
                     if rec.sealedBlake2b == incoming { alreadyHad += 1 } else { conflicts.append(t.id) }
                     continue
                 }
                 // Every id without a record was in `fresh`; records are never deleted.
-                guard let o = byID[t.id] else { throw DeskError("internal error: tip \(t.id) was not opened") }
+                guard let o else { throw DeskError("internal error: tip \(t.id) was not opened") }
                 try w.insert(
                     VaultRecord(
                         id: t.id, instance: instance, keyID: t.keyID, day: t.day, sizeClass: t.sealed.count - SealedBox.overhead,
