@@ -62,6 +62,7 @@ import Testing
         let lines = [
             good,
             line(sealed: "AA\\/A"),  // a JSON escape: valid, read by the decoder
+            line(sealed: "AAEC\\u0041w=="), line(sealed: "AA\\\""), line(sealed: "AAEC\tw=="), line(sealed: "AAECé="), line(sealed: "AAEC\u{7f}w=="),
             line(sealed: "AAECAw"), line(sealed: "AAECAx=="), line(sealed: "AAEC Aw=="), line(sealed: "AAEC-w=="), line(sealed: ""),
             line(id: id.uppercased()), line(id: String(id.dropLast())), line(id: id + "0"), line(kid: "0123456789ABCDEF"),
             line(day: "2026-02-30"), line(day: "2026-11-29T00:00"), line(day: "2026-11-2\\u0039"),
@@ -80,6 +81,7 @@ import Testing
             #expect(fast(l) == slow(l), "\(l)")
         }
         #expect(fast(line(sealed: "AA\\/A")) != nil)
+        #expect(fast(line(sealed: "AAEC\\u0041w==")) == fast(line(sealed: "AAECAw==")))
         #expect(fast(line(sealed: "AAECAx==")) == nil)
     }
 
