@@ -60,21 +60,16 @@ enum StrictJSON {
     }
 }
 
-/// Standard base64 (RFC 4648 §4) with padding and nothing else: no whitespace, no URL alphabet.
+/// Standard base64 (RFC 4648 §4) with padding and nothing else: no whitespace, no URL alphabet,
+/// and canonical (no stray bits in the last symbol), so one byte string has exactly one
+/// accepted text (§1). One decoder, `CanonicalBase64`, checks all of it by the rules in a single
+/// pass: decoding with Foundation and encoding again to compare was 6% of intake's CPU (issue 9).
 public enum StrictBase64 {
-    public static func decode(_ s: String) -> Data? {
-        let u = s.utf8
-        guard u.count % 4 == 0 else { return nil }
-        for c in u {
-            switch c {
-            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, 0x2b, 0x2f, 0x3d: continue
-            default: return nil
-            }
-        }
-        guard let d = Data(base64Encoded: s) else { return nil }
-        // Reject non-canonical encodings (stray bits in the last symbol) so one ciphertext has
-        // exactly one submission form.
-        guard d.base64EncodedString() == s else { return nil }
-        return d
+    public static func decode(_ s: String) -> Data? { bytes(s).map { Data($0) } }
+
+    /// As `decode`, into an array.
+    public static func bytes(_ s: String) -> [UInt8]? {
+        var s = s
+        return s.withUTF8 { CanonicalBase64.decode(UnsafeRawBufferPointer($0)) }
     }
 }

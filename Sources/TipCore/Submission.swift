@@ -61,7 +61,7 @@ public struct Submission: Equatable, Sendable {
         case .retired:
             throw FormatError("key_retired", "that key is retired; fetch /api/v1/key again")
         }
-        guard let sealed = StrictBase64.decode(w.sealed) else {
+        guard let sealed = StrictBase64.bytes(w.sealed) else {
             throw FormatError("invalid_base64", "sealed must be standard base64 with padding")
         }
         guard PaddedSize.isValid(sealed.count - PaddedSize.sealOverhead, maximum: maxPadded) else {
@@ -77,7 +77,7 @@ public struct Submission: Equatable, Sendable {
             else { throw FormatError("pow_invalid", "pow must hold a 49-byte challenge and a 1 to 32-byte nonce, in base64") }
             pow = ProofOfWork.Solution(challenge: c, nonce: Array(n))
         }
-        return Submission(keyID: id, sealed: Array(sealed), pow: pow)
+        return Submission(keyID: id, sealed: sealed, pow: pow)
     }
 
     struct Wire: Codable {
