@@ -4,15 +4,25 @@ import Testing
 @testable import TipCore
 
 /// The bundle's fast record reader (`BundleRecords.swift`) must accept and refuse exactly what
-/// the JSON decoder and `StrictBase64` did (SECURITY.md §1, §5).
+/// the JSON decoder and the base64 check by re-encoding did (SECURITY.md §1, §5).
 @Suite struct BundleRecordTests {
     func canonical(_ s: String) -> [UInt8]? {
         Array(s.utf8).withUnsafeBytes { CanonicalBase64.decode($0) }
     }
 
-    func same(_ s: String) -> Bool { canonical(s) == StrictBase64.decode(s).map { Array($0) } }
+    /// Base64 as `StrictBase64` read it before it shared `CanonicalBase64`: the alphabet checked,
+    /// Foundation's decoder, then encoding again to compare.
+    static func reference(_ s: String) -> [UInt8]? {
+        guard s.utf8.count % 4 == 0, s.utf8.allSatisfy({ c in
+            (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || (0x30...0x39).contains(c) || c == 0x2b || c == 0x2f || c == 0x3d
+        }), let d = Data(base64Encoded: s), d.base64EncodedString() == s
+        else { return nil }
+        return Array(d)
+    }
 
-    @Test func base64AsStrictBase64() {
+    func same(_ s: String) -> Bool { canonical(s) == Self.reference(s) }
+
+    @Test func base64AsTheReference() {
         for s in ["", "AAAA", "AA==", "AB==", "AAA=", "AAB=", "AA", "AA=\n", "AA AA", "-_==", "====", "A===", "AA=A", "=AAA", "AAAA===="] {
             #expect(same(s), "\(s)")
         }
@@ -44,9 +54,9 @@ import Testing
     /// The reading before the fast path: JSON, then each member's own check.
     func slow(_ line: String) -> SealedTip? {
         guard let r = try? StrictJSON.decode(ExportBundle.RecordWire.self, from: Data(line.utf8)),
-            let id = TipID(r.id), let kid = KeyID(r.key_id), let day = Day(r.day), let sealed = StrictBase64.decode(r.sealed)
+            let id = TipID(r.id), let kid = KeyID(r.key_id), let day = Day(r.day), let sealed = Self.reference(r.sealed)
         else { return nil }
-        return SealedTip(id: id, keyID: kid, day: day, sealed: Array(sealed))
+        return SealedTip(id: id, keyID: kid, day: day, sealed: sealed)
     }
 
     func fast(_ line: String) -> SealedTip? { Array(line.utf8).withUnsafeBytes { ExportBundle.record($0) } }
