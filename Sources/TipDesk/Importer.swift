@@ -22,16 +22,21 @@ extension Desk {
             }
             return try session(passphrase).importParcel(parcel)
         }
-        let header: ExportBundle.Header, tips: [SealedTip]
-        do {
-            // Records are read on all cores once the checksum over the whole bundle is good.
-            (header, tips) = try ExportBundle.decode(data, digest: { BLAKE2b.hash($0) }) { n, body in
+        // The vault unlocks on one core while the bundle is checked on the others. A damaged
+        // bundle is still reported first, as before, and nothing is written before both are done.
+        let unlocking = Beside { try self.session(passphrase) }
+        // Records are read on all cores, beside the checksum over the whole bundle.
+        let decoded = Result {
+            try ExportBundle.decode(data, digest: { BLAKE2b.hash($0) }) { n, body in
                 DispatchQueue.concurrentPerform(iterations: n, execute: body)
             }
-        } catch let e as FormatError {
+        }
+        let session = Result { try unlocking.value() }
+        let header: ExportBundle.Header, tips: [SealedTip]
+        do { (header, tips) = try decoded.get() } catch let e as FormatError {
             throw DeskError("\(url.lastPathComponent) is not a valid bundle: \(e.message)", hints: ["export it again with: tipgate export --all"])
         }
-        return try session(passphrase).importTips(tips, instance: header.instance)
+        return try session.get().importTips(tips, instance: header.instance)
     }
 
     /// Retries every tip held sealed (`tipdesk reopen`), after a key arrived.

@@ -79,3 +79,26 @@ final class ParallelStream<T: Sendable>: @unchecked Sendable {
         cond.unlock()
     }
 }
+
+/// `work` started at once on another thread; `value()` waits for its result. For work that
+/// shares no state with what the caller does meanwhile: an import stretches the passphrase
+/// (Argon2id, one core) while the bundle is read and checked (issue 9).
+final class Beside<T>: @unchecked Sendable {
+    private let done = DispatchGroup()
+    private var result: Result<T, any Error>?
+
+    init(_ work: @escaping () throws -> T) {
+        nonisolated(unsafe) let work = work
+        done.enter()
+        DispatchQueue.global().async { [self] in
+            result = Result { try work() }
+            done.leave()
+        }
+    }
+
+    /// The result, once the work is done; the work's error if it threw.
+    func value() throws -> T {
+        done.wait()
+        return try result!.get()
+    }
+}

@@ -44,6 +44,23 @@ import Testing
         }
     }
 
+    /// The records are read beside the checksum, but a bundle whose checksum fails reports
+    /// that, not its bad lines, and a bad header still comes before bad records (§5).
+    @Test func checksumAndHeaderErrorsComeFirst() throws {
+        let good = Self.resigned()
+        var text = String(decoding: good, as: UTF8.self)
+        text = text.replacingOccurrences(of: #""sealed":""#, with: #""sealed":"!"#)
+        for concurrently in [false, true] {
+            #expect(error(Data(text.utf8), concurrently: concurrently)?.message.contains("checksum") == true)
+            let badHeader = Self.resigned { i, l in i == 3 ? "not json" : l }
+            var lines = String(decoding: badHeader, as: UTF8.self).split(separator: "\n").map(String.init)
+            lines[0] = lines[0].replacingOccurrences(of: "tipgate-bundle", with: "other-bundle")
+            let body = Data((lines.dropLast().joined(separator: "\n") + "\n").utf8)
+            let resummed = body + Data((#"{"blake2b":"\#(Hex.encode(BLAKE2b.hash(body)))","count":\#(Self.tips.count),"end":true}"# + "\n").utf8)
+            #expect(error(resummed, concurrently: concurrently)?.message == "not a tipgate bundle")
+        }
+    }
+
     @Test func concurrentReadIsTheSerialRead() throws {
         let data = Self.resigned()
         let (h1, t1) = try Self.decode(data, concurrently: false)
