@@ -22,21 +22,27 @@ extension Desk {
             }
             return try session(passphrase).importParcel(parcel)
         }
-        // The vault unlocks on one core while the bundle is checked on the others. A damaged
-        // bundle is still reported first, as before, and nothing is written before both are done.
-        let unlocking = Beside { try self.session(passphrase) }
+        // The passphrase is stretched (Argon2id, one core) while the bundle is checked on the
+        // others, when unlocking only reads: the data key exists. A vault made before §10 makes
+        // its data key at the first unlock, so it unlocks after the check, as before; and the
+        // one-time move of its old tips into records (`settled`) waits for the check too. A
+        // damaged bundle is reported first and leaves the vault as it was.
+        let unlocking =
+            FileManager.default.fileExists(atPath: vault.dataKeyURL.path)
+            ? Beside { try VaultSession(vault: self.vault, passphrase: passphrase, today: self.today) } : nil
         // Records are read on all cores, beside the checksum over the whole bundle.
         let decoded = Result {
             try ExportBundle.decode(data, digest: { BLAKE2b.hash($0) }) { n, body in
                 DispatchQueue.concurrentPerform(iterations: n, execute: body)
             }
         }
-        let session = Result { try unlocking.value() }
+        let unlocked = unlocking.map { u in Result { try u.value() } }
         let header: ExportBundle.Header, tips: [SealedTip]
         do { (header, tips) = try decoded.get() } catch let e as FormatError {
             throw DeskError("\(url.lastPathComponent) is not a valid bundle: \(e.message)", hints: ["export it again with: tipgate export --all"])
         }
-        return try session.get().importTips(tips, instance: header.instance)
+        let s = try settled(unlocked?.get() ?? VaultSession(vault: vault, passphrase: passphrase, today: today))
+        return try s.importTips(tips, instance: header.instance)
     }
 
     /// Retries every tip held sealed (`tipdesk reopen`), after a key arrived.

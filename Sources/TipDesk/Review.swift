@@ -77,7 +77,12 @@ public struct Desk {
     /// Unlocks the data key (and, for a vault with tips from before §10, the intake keys, to
     /// move those tips into records once). Every command that reads tips starts here.
     public func session(_ passphrase: SecureBytes) throws -> VaultSession {
-        let s = try VaultSession(vault: vault, passphrase: passphrase, today: today)
+        try settled(VaultSession(vault: vault, passphrase: passphrase, today: today))
+    }
+
+    /// `s`, once the tips a vault imported before §10 are moved into records (done once, at
+    /// the first unlock that finds them).
+    func settled(_ s: VaultSession) throws -> VaultSession {
         if try s.db.unrecordedSealedCount() > 0 { _ = try s.reopen(auditAction: .reopen) }
         return s
     }

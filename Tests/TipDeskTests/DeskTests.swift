@@ -138,6 +138,26 @@ struct DeskFixture {
         #expect(try f.vault.database().tipCount() == 0)
     }
 
+    // An import unlocks the vault beside the bundle's check (issue 9), but a damaged bundle
+    // still leaves the vault as it was: tips a vault held sealed from before §10 are moved into
+    // records only once the bundle is good, with the import's own transaction after it.
+    @Test func damagedBundleLeavesAnOlderVaultAsItWas() throws {
+        let f = DeskFixture()
+        let key = try f.makeVault()
+        let old = try (0..<3).map { i -> SealedTip in
+            let s = try TipSealer.seal(TipDocument(body: "old \(i)"), to: key)
+            return SealedTip(id: Random.tipID(), keyID: s.keyID, day: .today, sealed: s.sealed)
+        }
+        _ = try f.vault.database().importTips(old, instance: Random.hex128())
+        #expect(try f.vault.database().unrecordedSealedCount() == 3)
+        var bad = ExportBundle.encode(instance: Random.hex128(), created: .today, tips: []) { BLAKE2b.hash($0) }
+        bad.removeLast(2)
+        let url = f.root.appendingPathComponent("truncated.tipgate")
+        try bad.write(to: url)
+        #expect(throws: DeskError.self) { try f.desk.importBundle(at: url, passphrase: f.passphrase) }
+        #expect(try f.vault.database().unrecordedSealedCount() == 3)
+    }
+
     // SECURITY.md §4.2: the intake table has no rowid, so the file does not record arrival
     // order. Checked with Python's own sqlite3, outside GRDB.
     @Test func intakeTableHasNoRowid() async throws {
