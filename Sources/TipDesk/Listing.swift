@@ -76,7 +76,7 @@ extension VaultSession {
         // Recounted from the size, so no chunk starts past the end (2000 tips on 2 threads
         // would otherwise make chunk 63 the range 2016..<2000).
         let chunks = (n + size - 1) / size
-        let slots = SearchSlots(count: chunks)
+        let slots = ChunkResults<SearchOutcome>(count: chunks)
         let each = { @Sendable (c: Int) in
             let range = (c * size)..<min(n, (c + 1) * size)
             var scratch = SearchScratch()
@@ -212,26 +212,6 @@ struct SearchScratch {
     var texts = [UInt8]()
     var ranges = [Range<Int>]()
     var search = TextSearch.Scratch()
-}
-
-/// One slot per chunk of `search`, written once each from `concurrentPerform`.
-private final class SearchSlots: @unchecked Sendable {
-    private var slots: [[SearchOutcome]]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: [], count: count) }
-
-    func set(_ i: Int, _ v: [SearchOutcome]) {
-        lock.lock()
-        slots[i] = v
-        lock.unlock()
-    }
-
-    func joined() -> [SearchOutcome] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.flatMap { $0 }
-    }
 }
 
 /// Reads the body and field values out of a record's plaintext (SECURITY.md §10.2) without

@@ -76,7 +76,7 @@ public enum TextSearch {
         // Several chunks per thread, so one slow chunk does not leave a core idle.
         let chunks = max(1, min(max(1, threads) * 8, n))
         let size = (n + chunks - 1) / chunks
-        let hits = ChunkResults(count: chunks)
+        let hits = ChunkResults<TipID>(count: chunks)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let range = (c * size)..<min(n, (c + 1) * size)
             var found = [TipID]()
@@ -381,19 +381,19 @@ enum Bytes {
 }
 
 /// One slot per chunk of a parallel search, written once each from `concurrentPerform`.
-final class ChunkResults: @unchecked Sendable {
-    private var slots: [[TipID]]
+final class ChunkResults<T>: @unchecked Sendable {
+    private var slots: [[T]]
     private let lock = NSLock()
 
     init(count: Int) { slots = Array(repeating: [], count: count) }
 
-    func set(_ i: Int, _ ids: [TipID]) {
+    func set(_ i: Int, _ results: [T]) {
         lock.lock()
-        slots[i] = ids
+        slots[i] = results
         lock.unlock()
     }
 
-    func joined() -> [TipID] {
+    func joined() -> [T] {
         lock.lock()
         defer { lock.unlock() }
         return slots.flatMap { $0 }
