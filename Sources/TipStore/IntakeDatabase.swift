@@ -166,7 +166,7 @@ public final class IntakeDatabase: Sendable {
     /// which the (day, id) key cannot serve: SQLite would sort the sealed bytes in a temporary
     /// b-tree that may spill to a file.
     private static func byID(_ rows: [Row]) -> [SealedTip] {
-        rows.map(Self.tip).sorted { $0.id.hex < $1.id.hex }
+        rows.map(Self.tip).sorted { $0.id < $1.id }
     }
 
     private func markExported(_ ids: [TipID]) throws {
