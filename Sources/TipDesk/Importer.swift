@@ -121,10 +121,17 @@ extension VaultSession {
     func importTips(_ tips: [SealedTip], instance: String, carried: Bool = false) throws -> ImportReport {
         let held = try db.heldHashes()
         // The tips to open, and each tip's place among them (-1: held, not opened again).
-        var fresh = [SealedTip](), freshAt = [Int](repeating: -1, count: tips.count)
-        for (i, t) in tips.enumerated() where held.isEmpty || held[t.id] == nil {
-            freshAt[i] = fresh.count
-            fresh.append(t)
+        var fresh = [SealedTip](), freshAt = [Int]()
+        if held.isEmpty {
+            // A first import: every tip is new (and the bundle's array is not copied).
+            fresh = tips
+            freshAt = Array(tips.indices)
+        } else {
+            freshAt = [Int](repeating: -1, count: tips.count)
+            for (i, t) in tips.enumerated() where held[t.id] == nil {
+                freshAt[i] = fresh.count
+                fresh.append(t)
+            }
         }
         let retry = try db.sealedTips()
         var added = 0, alreadyHad = 0, opened = 0, reopened = 0
@@ -135,7 +142,7 @@ extension VaultSession {
             // The retried tips, then the new ones, are opened on all cores while this thread
             // writes each outcome as soon as it is ready, in the order a serial import would.
             // The transaction (and so the write lock) is held from the first tip opened.
-            let outcomes = try openingAndSealing(retry.map(\.tip) + fresh, progress: progress)
+            let outcomes = try openingAndSealing(retry.isEmpty ? fresh : retry.map(\.tip) + fresh, progress: progress)
             defer { outcomes.finish() }
             for (t, _) in retry {
                 let o = outcomes.next()

@@ -38,6 +38,24 @@ public struct OpenedTip: Sendable {
 public struct SuggestedTriage: Equatable, Sendable {
     public let id: TipID
     public let suggestion: Rules.Suggestion
+
+    /// Most urgent first (no urgency counts as low), then by id: a total order, ids being unique.
+    public static func precedes(_ a: SuggestedTriage, _ b: SuggestedTriage) -> Bool {
+        let ua = (a.suggestion.urgency ?? .low).rank, ub = (b.suggestion.urgency ?? .low).rank
+        return ua != ub ? ua < ub : a.id < b.id
+    }
+
+    /// The first `k` of `all` in `precedes` order: `all.sorted(by: precedes).prefix(k)`, in
+    /// one pass. An import shows 20 of perhaps 100k (issue 9: sorting them all took 22 ms).
+    public static func first(_ k: Int, of all: [SuggestedTriage]) -> [SuggestedTriage] {
+        var first = [SuggestedTriage]()
+        guard k > 0 else { return first }
+        for s in all where first.count < k || precedes(s, first[k - 1]) {
+            first.insert(s, at: first.firstIndex { precedes(s, $0) } ?? first.count)
+            if first.count > k { first.removeLast() }
+        }
+        return first
+    }
 }
 
 public struct ImportReport: Equatable, Sendable {

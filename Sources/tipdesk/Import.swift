@@ -53,14 +53,11 @@ extension Tipdesk {
 func printSuggestions(_ suggestions: [SuggestedTriage]) {
     guard !suggestions.isEmpty else { return }
     out("suggested triage (not applied; accept with: tipdesk triage ID --accept-suggestions):")
-    let sorted = suggestions.sorted { a, b in
-        let ua = (a.suggestion.urgency ?? .low).rank, ub = (b.suggestion.urgency ?? .low).rank
-        return ua != ub ? ua < ub : a.id < b.id
-    }
-    for s in sorted.prefix(Tipdesk.Import.shownSuggestions) {
+    let k = Tipdesk.Import.shownSuggestions
+    for s in SuggestedTriage.first(k, of: suggestions) {
         out("  \(s.id.hex.prefix(12))  \(describe(s.suggestion) ?? "-")")
     }
-    if sorted.count > Tipdesk.Import.shownSuggestions {
-        out("  … and \(sorted.count - Tipdesk.Import.shownSuggestions) more; tipdesk show ID shows each tip's suggestion")
+    if suggestions.count > k {
+        out("  … and \(suggestions.count - k) more; tipdesk show ID shows each tip's suggestion")
     }
 }

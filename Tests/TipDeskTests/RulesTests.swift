@@ -212,3 +212,22 @@ let handWritten: [LabelledTip] = [
         #expect(throws: DeskError.self) { try rules(json, taxonomy: .seeded) }
     }
 }
+
+/// The suggestions an import prints: the first few in urgency-then-id order, picked in one
+/// pass, must be exactly those a full sort would put first.
+@Suite struct SuggestionOrderTests {
+    @Test func firstFewAreThoseOfAFullSort() {
+        var rng = SystemRandomNumberGenerator()
+        let urgencies: [Urgency?] = [nil, .critical, .high, .normal, .low]
+        for n in [0, 1, 5, 19, 20, 21, 300] {
+            let all = (0..<n).map { _ in
+                SuggestedTriage(
+                    id: TipID(Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }))!,
+                    suggestion: Rules.Suggestion(category: "other", urgency: urgencies.randomElement(using: &rng)!))
+            }
+            for k in [0, 1, 3, 20] {
+                #expect(SuggestedTriage.first(k, of: all) == Array(all.sorted(by: SuggestedTriage.precedes).prefix(k)), "n=\(n) k=\(k)")
+            }
+        }
+    }
+}
