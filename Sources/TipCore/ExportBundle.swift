@@ -57,7 +57,7 @@ public enum ExportBundle {
     }
 
     /// Runs `body` for every index below `iterations`, perhaps at once on several threads
-    /// (TipDesk passes `DispatchQueue.concurrentPerform`; TipCore itself stays serial).
+    /// (TipDesk passes its `Workers.perform`; TipCore itself stays serial).
     public typealias ConcurrentPerform = (_ iterations: Int, _ body: @Sendable (Int) -> Void) -> Void
 
     /// Decodes and verifies a whole bundle. Any defect rejects the bundle: nothing is returned

@@ -33,7 +33,7 @@ extension Desk {
         // Records are read on all cores, beside the checksum over the whole bundle.
         let decoded = Result {
             try ExportBundle.decode(data, digest: { BLAKE2b.hash($0) }) { n, body in
-                DispatchQueue.concurrentPerform(iterations: n, execute: body)
+                Workers.perform(iterations: n, body)
             }
         }
         let unlocked = unlocking.map { u in Result { try u.value() } }

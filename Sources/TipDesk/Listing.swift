@@ -89,7 +89,7 @@ extension VaultSession {
             slots.set(c, found)
             progress.advance(by: range.count)
         }
-        if threads > 1 { DispatchQueue.concurrentPerform(iterations: chunks, execute: each) } else { (0..<chunks).forEach(each) }
+        Workers.perform(iterations: chunks, threads: threads, each)
         var hits = [OpenedTip]()
         for o in slots.joined() {
             switch o {

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Work over all cores, as `Parallel.map`, started in the background and taken in input order
@@ -10,9 +9,9 @@ final class ParallelStream<T: Sendable>: @unchecked Sendable {
     /// Each chunk's results once done; a consumed chunk is released.
     private var chunks: [[T]?]
     private var cancelled = false
-    /// Worker threads not yet done, and chunks handed out to them.
-    private var running = 0
+    /// Chunks handed out to the workers so far.
     private var taken = 0
+    private var workers: Workers.Handle!
     private let size: Int
     private let count: Int
     /// The consumer's place: the chunk it is reading and the index in it.
@@ -30,31 +29,20 @@ final class ParallelStream<T: Sendable>: @unchecked Sendable {
         size = max(16, count / max(1, threads * 64))
         let n = (count + size - 1) / size
         chunks = Array(repeating: nil, count: n)
-        // Threads of its own, started now. On Linux, a `concurrentPerform` begun from a
-        // dispatch worker got its second thread only when libdispatch's pool monitor noticed an
-        // idle core, half a second later: a serial half second of a 3.9 s two-core import
-        // (perf, issue 9).
-        running = max(1, min(threads, n))
-        for _ in 0..<running {
-            let t = Thread { [self] in
-                while let c = take(n) {
-                    let range = (c * size)..<min(count, (c + 1) * size)
-                    var out = [T]()
-                    out.reserveCapacity(range.count)
-                    var scratch = make()
-                    for i in range { out.append(body(i, &scratch)) }
-                    cond.lock()
-                    chunks[c] = out
-                    cond.broadcast()
-                    cond.unlock()
-                    progress?.advance(by: range.count)
-                }
+        // Threads of its own, started now (`Workers`: a dispatch pool added its second late).
+        workers = Workers.start(max(1, min(threads, n))) { [self] in
+            while let c = take(n) {
+                let range = (c * size)..<min(count, (c + 1) * size)
+                var out = [T]()
+                out.reserveCapacity(range.count)
+                var scratch = make()
+                for i in range { out.append(body(i, &scratch)) }
                 cond.lock()
-                running -= 1
+                chunks[c] = out
                 cond.broadcast()
                 cond.unlock()
+                progress?.advance(by: range.count)
             }
-            t.start()
         }
     }
 
@@ -87,8 +75,8 @@ final class ParallelStream<T: Sendable>: @unchecked Sendable {
     func finish() {
         cond.lock()
         cancelled = true
-        while running > 0 { cond.wait() }
         cond.unlock()
+        workers.wait()
     }
 }
 
@@ -96,16 +84,12 @@ final class ParallelStream<T: Sendable>: @unchecked Sendable {
 /// shares no state with what the caller does meanwhile: an import stretches the passphrase
 /// (Argon2id, one core) while the bundle is read and checked (issue 9).
 final class Beside<T>: @unchecked Sendable {
-    private let done = DispatchGroup()
     private var result: Result<T, any Error>?
+    private var done: Workers.Handle!
 
     init(_ work: @escaping () throws -> T) {
         nonisolated(unsafe) let work = work
-        done.enter()
-        DispatchQueue.global().async { [self] in
-            result = Result { try work() }
-            done.leave()
-        }
+        done = Workers.start(1) { [self] in result = Result { try work() } }
     }
 
     /// The result, once the work is done; the work's error if it threw.

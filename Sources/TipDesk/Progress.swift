@@ -57,7 +57,7 @@ public final class ProgressMeter: Sendable {
     }
 }
 
-/// Runs work over all cores in contiguous chunks (`concurrentPerform`), keeping input order.
+/// Runs work over all cores in contiguous chunks (`Workers.perform`), keeping input order.
 enum Parallel {
     static func map<T: Sendable>(
         _ count: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressMeter? = nil,
@@ -77,7 +77,7 @@ enum Parallel {
         let size = (count + max(1, threads * 16) - 1) / max(1, threads * 16)
         let chunks = (count + size - 1) / size
         let slots = Slots<[T]>(count: chunks)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        Workers.perform(iterations: chunks, threads: threads) { c in
             let range = (c * size)..<min(count, (c + 1) * size)
             var out = [T]()
             out.reserveCapacity(range.count)
@@ -90,7 +90,7 @@ enum Parallel {
     }
 }
 
-/// One slot per chunk, each written once from `concurrentPerform`.
+/// One slot per chunk, each written once from `Workers.perform`.
 private final class Slots<T: Sendable>: @unchecked Sendable {
     private var slots: [T?]
     private let lock = NSLock()

@@ -64,7 +64,7 @@ public enum TextSearch {
     }
 
     /// The ids of the items whose texts match `query` (`matches(query:in:)`), in input order.
-    /// The items are cut into chunks and searched with `concurrentPerform`: a reviewer's vault
+    /// The items are cut into chunks and searched with `Workers.perform`: a reviewer's vault
     /// can hold tens of thousands of tips, all decrypted into memory.
     public static func search(
         _ query: String, in items: [(TipID, [String])],
@@ -77,7 +77,7 @@ public enum TextSearch {
         let chunks = max(1, min(max(1, threads) * 8, n))
         let size = (n + chunks - 1) / chunks
         let hits = ChunkResults<TipID>(count: chunks)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        Workers.perform(iterations: chunks, threads: threads) { c in
             let range = (c * size)..<min(n, (c + 1) * size)
             var found = [TipID]()
             var scratch = Scratch()
@@ -380,7 +380,7 @@ enum Bytes {
     }
 }
 
-/// One slot per chunk of a parallel search, written once each from `concurrentPerform`.
+/// One slot per chunk of a parallel search, written once each from `Workers.perform`.
 final class ChunkResults<T>: @unchecked Sendable {
     private var slots: [[T]]
     private let lock = NSLock()

@@ -38,7 +38,7 @@ extension Tipdesk.Audit {
                 }
                 for e in entries {
                     let details = e.details.keys.sorted().map { "\($0)=\(e.details[$0]!)" }.joined(separator: " ")
-                    out("\(String(e.seq).padding(toLength: 6, withPad: " ", startingAt: 0)) \(e.day)  \(e.action.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(TerminalText.sanitize(details, multiline: false))")
+                    out("\(col(String(e.seq), 6)) \(e.day)  \(col(e.action.rawValue, 8))  \(TerminalText.sanitize(details, multiline: false))")
                 }
                 if entries.isEmpty { note("the audit log is empty") }
             }

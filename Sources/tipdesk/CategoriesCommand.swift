@@ -24,7 +24,7 @@ extension Tipdesk {
                     try desk.vault.writePrivate(Taxonomy.seeded.encoded(), to: url)
                     note("wrote \(url.path); edit it, then check it with: tipdesk categories")
                 }
-                for c in try desk.taxonomy().categories { out("\(c.id.padding(toLength: 24, withPad: " ", startingAt: 0))\(c.label)") }
+                for c in try desk.taxonomy().categories { out("\(col(c.id, 24))\(c.label)") }
             }
         }
     }

@@ -44,7 +44,7 @@ extension Tipdesk.Keys {
                 if let (_, p) = try admin.latest() { out("keyring serial \(p.serial), issued \(p.issued), expires \(p.expires)") }
                 if let f = try admin.forwardingDocument() { out("forwarding  \(f.keyID)  \(f.fingerprint)") }
                 for (doc, status) in try admin.list() {
-                    out("key   \(doc.keyID)  \((status?.rawValue ?? "not in keyring").padding(toLength: 14, withPad: " ", startingAt: 0))  \(doc.fingerprint)")
+                    out("key   \(doc.keyID)  \(col(status?.rawValue ?? "not in keyring", 14))  \(doc.fingerprint)")
                 }
             }
         }

@@ -27,7 +27,7 @@ extension Tipdesk {
                     out(TipJSON.encode(tips, forwarded: forwarded))
                     return
                 }
-                for t in tips { out(tipLine(t, forwarded: forwarded.contains(t.id))) }
+                out(lines: tips.lazy.map { tipLine($0, forwarded: forwarded.contains($0.id)) })
                 if tips.isEmpty { note("no tips match; import a bundle with: tipdesk import BUNDLE") }
             }
         }

@@ -44,7 +44,7 @@ extension Tipdesk {
                 }
                 for (t, m) in found {
                     let reasons = m.reasons.map(\.rawValue).joined(separator: ",")
-                    out("\(String(format: "%.2f", m.similarity))  \(reasons.padding(toLength: 40, withPad: " ", startingAt: 0))  \(tipLine(t))")
+                    out("\(String(format: "%.2f", m.similarity))  \(col(reasons, 40))  \(tipLine(t))")
                 }
                 note("\(found.count) related tip\(found.count == 1 ? "" : "s")")
             }

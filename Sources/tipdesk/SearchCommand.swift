@@ -32,7 +32,7 @@ extension Tipdesk {
                     out(TipJSON.encode(tips, forwarded: forwarded))
                     return
                 }
-                for t in tips { out(tipLine(t, forwarded: forwarded.contains(t.id))) }
+                out(lines: tips.lazy.map { tipLine($0, forwarded: forwarded.contains($0.id)) })
                 note("\(tips.count) tip\(tips.count == 1 ? "" : "s") found")
             }
         }

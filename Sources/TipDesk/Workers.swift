@@ -1,0 +1,99 @@
+import Foundation
+
+/// Threads for tipdesk's parallel work (import, reopen, search, list), started at once.
+///
+/// Why not `DispatchQueue.concurrentPerform`: on Linux, called from a dispatch worker (where a
+/// command's async `run` is), it ran on the calling thread alone until libdispatch's pool
+/// monitor noticed an idle core and added a thread, about half a second later. perf showed a
+/// two-core import of 100k tips opening on one thread for its first 0.5 s, and a search for
+/// its first 0.6 s (issue 9).
+enum Workers {
+    /// Runs `body(i)` for every `i` below `iterations`, handed out in increasing order, on the
+    /// calling thread and up to `threads - 1` threads started now; returns once every call has
+    /// returned. As `concurrentPerform`, nothing of `body` outlives the call.
+    static func perform(
+        iterations: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount, _ body: @Sendable (Int) -> Void
+    ) {
+        let helpers = min(max(1, threads), iterations) - 1
+        guard helpers > 0 else {
+            for i in 0..<iterations { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let run = Run(iterations: iterations, body: body)
+            let done = start(helpers) { run.work() }
+            run.work()
+            done.wait()
+            // The helpers' closures no longer call `body`; drop the last reference to it here,
+            // before `withoutActuallyEscaping` checks that it did not escape.
+            run.release()
+        }
+    }
+
+    /// Starts `count` threads running `work`; the handle's `wait` returns once all returned.
+    static func start(_ count: Int, _ work: @escaping @Sendable () -> Void) -> Handle {
+        let h = Handle(count: count)
+        for _ in 0..<count {
+            Thread {
+                work()
+                h.leave()
+            }.start()
+        }
+        return h
+    }
+
+    final class Handle: @unchecked Sendable {
+        private let cond = NSCondition()
+        private var running: Int
+
+        init(count: Int) { running = count }
+
+        fileprivate func leave() {
+            cond.lock()
+            running -= 1
+            cond.broadcast()
+            cond.unlock()
+        }
+
+        func wait() {
+            cond.lock()
+            while running > 0 { cond.wait() }
+            cond.unlock()
+        }
+    }
+
+    /// The iterations still to hand out, and the body, which `release` lets go of.
+    private final class Run: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next = 0
+        private let iterations: Int
+        private var body: (@Sendable (Int) -> Void)?
+
+        init(iterations: Int, body: @escaping @Sendable (Int) -> Void) {
+            self.iterations = iterations
+            self.body = body
+        }
+
+        private func take() -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard next < iterations else { return nil }
+            next += 1
+            return next - 1
+        }
+
+        func work() {
+            lock.lock()
+            let body = self.body
+            lock.unlock()
+            guard let body else { return }
+            while let i = take() { body(i) }
+        }
+
+        func release() {
+            lock.lock()
+            body = nil
+            lock.unlock()
+        }
+    }
+}
