@@ -11,7 +11,7 @@ extension Desk {
     /// transaction, with its audit entry, so a second import of the same bundle, or of a
     /// larger one after an interrupted import, adds each tip exactly once.
     public func importBundle(at url: URL, passphrase: SecureBytes) throws -> ImportReport {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard let data = Workers.contents(of: url.path) else {
             throw DeskError("cannot read the bundle \(url.path)")
         }
         // A forward carried as a file (§11.4) rather than a server's bundle.

@@ -97,3 +97,48 @@ enum Workers {
         }
     }
 }
+
+extension Workers {
+    /// The whole file at `path`, read in `threads` parts at once (`pread`), or nil if it cannot
+    /// be read whole. Copying a 150 MB bundle out of the page cache on one thread was a serial
+    /// 0.14 s of a 3.5 s two-core import (issue 9). Read, not mapped: a mapped file on a stick
+    /// pulled out mid-import would kill tipdesk with SIGBUS instead of an error.
+    static func contents(of path: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Data? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        let size = Int(st.st_size)
+        var data = Data(count: size)
+        let parts = size < 8 << 20 ? 1 : max(1, threads)
+        let ok = data.withUnsafeMutableBytes { (buf: UnsafeMutableRawBufferPointer) -> Bool in
+            guard let base = buf.baseAddress else { return true }
+            let target = Target(base: base)
+            let failed = Flag()
+            perform(iterations: parts, threads: parts) { p in
+                var at = size * p / parts
+                let end = size * (p + 1) / parts
+                while at < end {
+                    let n = pread(fd, target.base + at, end - at, off_t(at))
+                    if n < 0, errno == EINTR { continue }
+                    // An error, or the file ended early (it shrank while read).
+                    guard n > 0 else { return failed.set() }
+                    at += n
+                }
+            }
+            return !failed.isSet
+        }
+        return ok ? data : nil
+    }
+
+    /// A buffer written by several threads, each in its own range.
+    private struct Target: @unchecked Sendable { let base: UnsafeMutableRawPointer }
+
+    private final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.lock(); value = true; lock.unlock() }
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    }
+}

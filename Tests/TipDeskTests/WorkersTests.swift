@@ -58,4 +58,21 @@ import Testing
         Workers.perform(iterations: 50, threads: 1) { t.hit($0) }
         #expect(t.threads == [caller])
     }
+
+    /// A file read in parts is the file; what cannot be read whole is nil.
+    @Test func fileReadInPartsIsTheFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for size in [0, 1, 4097, (8 << 20) + 3, (20 << 20) + 1] {
+            let bytes = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })
+            let url = dir.appendingPathComponent("f\(size)")
+            try bytes.write(to: url)
+            for threads in [1, 2, 3] {
+                #expect(Workers.contents(of: url.path, threads: threads) == bytes, "size \(size), \(threads) threads")
+            }
+        }
+        #expect(Workers.contents(of: dir.appendingPathComponent("missing").path) == nil)
+        #expect(Workers.contents(of: dir.path) == nil, "a directory is not a bundle")
+    }
 }
