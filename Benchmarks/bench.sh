@@ -8,7 +8,8 @@
 #
 # Knobs (environment): BENCH_SECONDS (each load run, default 10), BENCH_CONNECTIONS (64),
 # BENCH_BODIES (distinct sealed bodies, 40000), BENCH_GROWTH_N (tips stored for the growth
-# run, 1000000), BENCH_IMPORT_N (tips imported, 100000), BENCH_SCRATCH (release build dir,
+# run, 1000000), BENCH_IMPORT_N (tips imported, 100000), BENCH_IMPORT_RUNS (runs of each
+# import and of the C open loop, the fastest counting, 2), BENCH_SCRATCH (release build dir,
 # .build-bench; the static tipgate, as Deploy/install.sh installs it, builds in the same name
 # with -static appended), BENCH_LIMIT (seconds for the whole run after the builds, 3600).
 #
@@ -24,6 +25,7 @@ CONNS="${BENCH_CONNECTIONS:-64}"
 NBODIES="${BENCH_BODIES:-40000}"
 GROWTH_N="${BENCH_GROWTH_N:-1000000}"
 IMPORT_N="${BENCH_IMPORT_N:-100000}"
+IMPORT_RUNS="${BENCH_IMPORT_RUNS:-2}"
 SCRATCH_BUILD="${BENCH_SCRATCH:-.build-bench}"
 LIMIT="${BENCH_LIMIT:-3600}"
 PASS="benchmark passphrase"   # tipdesk-bench's throwaway vault; never a real one
@@ -282,13 +284,25 @@ OVERHEAD=$(( (FILE_BYTES - SEALED_BYTES) / ROWS ))
 rm -rf "$S/data-big"
 
 # --- import and search ----------------------------------------------------------------------
-say "opening $IMPORT_N tips: C baseline, then tipdesk import on one core and on all"
-OPEN_C="$(timeout 900 "${ONE[@]}" "$S/open-baseline" "$S/import/bench.tipgate" "$S/intake.raw")"
-cp -a "$S/import/vault" "$S/import/vault-all"
+# Each is run IMPORT_RUNS times, in turn, and the fastest run counts: on this noisy machine a
+# run only ever gets slower than the work itself, never faster. Each import starts from a copy
+# of the same empty vault.
+say "opening $IMPORT_N tips, $IMPORT_RUNS times each: C baseline, then tipdesk import on one core and on all"
 timed() { local t0; t0="$(date +%s.%N)"; "$@" > /dev/null; awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
-IMP_ONE="$(TIPDESK_PASSPHRASE="$PASS" timed timeout 1800 "${ONE[@]}" "$BIN/tipdesk" import --vault "$S/import/vault" "$S/import/bench.tipgate")"
-IMP_ALL="$(TIPDESK_PASSPHRASE="$PASS" timed timeout 1800 "$BIN/tipdesk" import --vault "$S/import/vault-all" "$S/import/bench.tipgate")"
-say "import: one core ${IMP_ONE} s, all cores ${IMP_ALL} s; C: $OPEN_C"
+fastest() { printf '%s\n' "$@" | sort -g | head -1; }
+OPEN_C="" IMP_ONE_ALL=() IMP_ALL_ALL=()
+for _ in $(seq "$IMPORT_RUNS"); do
+    run="$(timeout 900 "${ONE[@]}" "$S/open-baseline" "$S/import/bench.tipgate" "$S/intake.raw")"
+    if [ -z "$OPEN_C" ] || awk -v a="$(field "$run" rate)" -v b="$(field "$OPEN_C" rate)" 'BEGIN { exit !(a > b) }'; then OPEN_C="$run"; fi
+    rm -rf "$S/import/vault-one" "$S/import/vault-all"
+    cp -a "$S/import/vault" "$S/import/vault-one"
+    cp -a "$S/import/vault" "$S/import/vault-all"
+    IMP_ONE_ALL+=("$(TIPDESK_PASSPHRASE="$PASS" timed timeout 1800 "${ONE[@]}" "$BIN/tipdesk" import --vault "$S/import/vault-one" "$S/import/bench.tipgate")")
+    IMP_ALL_ALL+=("$(TIPDESK_PASSPHRASE="$PASS" timed timeout 1800 "$BIN/tipdesk" import --vault "$S/import/vault-all" "$S/import/bench.tipgate")")
+done
+IMP_ONE="$(fastest "${IMP_ONE_ALL[@]}")"
+IMP_ALL="$(fastest "${IMP_ALL_ALL[@]}")"
+say "import: one core ${IMP_ONE_ALL[*]} s, all cores ${IMP_ALL_ALL[*]} s; C (fastest): $OPEN_C"
 SEARCH_TIMES=()
 for q in паспорт "qo'yishgan" "brick factory" nothingmatchesthis; do
     SEARCH_TIMES+=("$(TIPDESK_PASSPHRASE="$PASS" timed timeout 600 "$BIN/tipdesk" search --vault "$S/import/vault-all" "$q")")
@@ -327,6 +341,7 @@ echo "tipgate: $SMALL"
 echo "nginx:   $NGINX"
 echo "growth:  $BIG"
 echo "C SQLite ($CBATCH rows/transaction): $SQLITE_C"
-echo "C open:  $OPEN_C"
+echo "C open:  $OPEN_C (the fastest of $IMPORT_RUNS)"
+echo "Import runs (s): one core ${IMP_ONE_ALL[*]}; all cores ${IMP_ALL_ALL[*]} (the fastest of each counts)"
 echo "Group commit under load: $B_COUNT transactions, mean $B_MEAN tips each; histogram (le:cumulative) $B_BUCKETS"
 echo "Search times (s): ${SEARCH_TIMES[*]}"
