@@ -20,11 +20,38 @@ public struct Day: Hashable, Sendable, Codable, CustomStringConvertible, Compara
         self.text = text
     }
 
+    /// The UTC day of `date`. Counted from the Unix epoch with the proleptic Gregorian
+    /// calendar's arithmetic (H. Hinnant's `civil_from_days`), not through `Calendar` and
+    /// `String(format:)`, which were 6% of a submission's request handling (issue 9); tested
+    /// against `Calendar` day by day over three centuries. Years outside 0...9999, which no
+    /// clock of ours shows, still go through `Calendar`.
     public init(_ date: Date) {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "UTC")!
-        let c = cal.dateComponents([.year, .month, .day], from: date)
-        self.text = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        guard (0...9999).contains(year) else {
+            var cal = Calendar(identifier: .gregorian)
+            cal.timeZone = TimeZone(identifier: "UTC")!
+            let c = cal.dateComponents([.year, .month, .day], from: date)
+            self.text = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+            return
+        }
+        var u = [UInt8](repeating: 0x2d, count: 10)
+        for (at, value, width) in [(0, year, 4), (5, month, 2), (8, day, 2)] {
+            var v = value
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                u[at + i] = UInt8(0x30 + v % 10)
+                v /= 10
+            }
+        }
+        self.text = String(decoding: u, as: UTF8.self)
     }
 
     public static var today: Day { Day(Date()) }

@@ -112,7 +112,11 @@ enum BodyReader {
     /// The request's media type without parameters, lowercased (`application/json; charset=utf-8`
     /// is `application/json`).
     static func mediaType(of request: Request) -> String? {
-        request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        // Swift's own trimming, not NSString's (2.6% of a submission's handling, issue 9).
+        guard let value = request.headers[.contentType] else { return nil }
+        let type = value.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let trimmed = type.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        return String(decoding: trimmed, as: UTF8.self).lowercased()
     }
 
     /// Reads a request body up to `limit` bytes, refusing early on a larger Content-Length.

@@ -107,3 +107,32 @@ import Testing
         #expect(try db.allTips() == Array(tips.dropFirst(7)).sorted { $0.id.hex < $1.id.hex })
     }
 }
+
+/// The free-space floor (SECURITY.md §4.3) measures the disk at most every 50 ms and counts
+/// each tip taken in between as twice its size used, so its estimate only errs low.
+@Suite struct DiskFloorTests {
+    struct Nowhere: TipRepository {
+        func store(_ tip: SealedTip) async throws {}
+    }
+
+    @Test func estimateCountsWhatWasTakenSinceItMeasured() throws {
+        let dir = scratchDirectory("disk-floor").path
+        let free = try #require(DiskFloorRepository.freeBytes(dir))
+        let mib: UInt64 = 1 << 20
+        // A floor 100 MiB under what is free now, measured once for the whole test.
+        let floor = DiskFloorRepository(base: Nowhere(), directory: dir, minimumFreeBytes: free - 100 * mib, remeasureAfter: 60_000_000_000)
+        #expect(floor.takes(40 * mib), "100 MiB above the floor takes 40")
+        #expect(!floor.takes(40 * mib), "the first counted as 80: 20 MiB above the floor does not take 40")
+        #expect(floor.takes(10 * mib))
+        // Measured every time, the same floor takes 40 MiB again and again.
+        let always = DiskFloorRepository(base: Nowhere(), directory: dir, minimumFreeBytes: free - 100 * mib, remeasureAfter: 0)
+        #expect(always.takes(40 * mib) && always.takes(40 * mib))
+    }
+
+    @Test func belowTheFloorIsStorageFull() async throws {
+        let dir = scratchDirectory("disk-floor-full").path
+        let floor = DiskFloorRepository(base: Nowhere(), directory: dir, minimumFreeBytes: UInt64.max / 2)
+        let tip = SealedTip(id: Random.tipID(), keyID: KeyID("0123456789abcdef")!, day: .today, sealed: [UInt8](repeating: 1, count: 1072))
+        await #expect(throws: StoreError("storage_full", "the server's disk is below its free-space floor")) { try await floor.store(tip) }
+    }
+}
