@@ -26,6 +26,7 @@ NBODIES="${BENCH_BODIES:-40000}"
 GROWTH_N="${BENCH_GROWTH_N:-1000000}"
 IMPORT_N="${BENCH_IMPORT_N:-100000}"
 IMPORT_RUNS="${BENCH_IMPORT_RUNS:-2}"
+[[ "$IMPORT_RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_IMPORT_RUNS must be a whole number of at least 1" >&2; exit 2; }
 SCRATCH_BUILD="${BENCH_SCRATCH:-.build-bench}"
 LIMIT="${BENCH_LIMIT:-3600}"
 PASS="benchmark passphrase"   # tipdesk-bench's throwaway vault; never a real one

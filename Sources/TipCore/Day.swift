@@ -23,8 +23,8 @@ public struct Day: Hashable, Sendable, Codable, CustomStringConvertible, Compara
     /// The UTC day of `date`. Counted from the Unix epoch with the proleptic Gregorian
     /// calendar's arithmetic (H. Hinnant's `civil_from_days`), not through `Calendar` and
     /// `String(format:)`, which were 6% of a submission's request handling (issue 9); tested
-    /// against `Calendar` day by day over three centuries. Years outside 0...9999, which no
-    /// clock of ours shows, still go through `Calendar`.
+    /// against `Calendar` day by day over three centuries. Years outside 1583...9999 still go
+    /// through `Calendar`, which counts days before 1582-10-15 in the Julian calendar.
     public init(_ date: Date) {
         let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
         let z = days + 719_468
@@ -36,7 +36,7 @@ public struct Day: Hashable, Sendable, Codable, CustomStringConvertible, Compara
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        guard (0...9999).contains(year) else {
+        guard (1583...9999).contains(year) else {
             var cal = Calendar(identifier: .gregorian)
             cal.timeZone = TimeZone(identifier: "UTC")!
             let c = cal.dateComponents([.year, .month, .day], from: date)

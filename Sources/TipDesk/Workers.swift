@@ -31,15 +31,35 @@ enum Workers {
     }
 
     /// Starts `count` threads running `work`; the handle's `wait` returns once all returned.
+    /// A thread the system refuses (a process limit) is not waited for forever: its `work` runs
+    /// here instead, before this returns. `pthread_create` rather than Foundation's `Thread`,
+    /// which on Linux does not report that refusal.
     static func start(_ count: Int, _ work: @escaping @Sendable () -> Void) -> Handle {
         let h = Handle(count: count)
         for _ in 0..<count {
-            Thread {
+            let job = Unmanaged.passRetained(Job {
                 work()
                 h.leave()
-            }.start()
+            })
+            var thread = pthread_t()
+            let started = pthread_create(
+                &thread, nil,
+                { context in
+                    Unmanaged<Job>.fromOpaque(context!).takeRetainedValue().run()
+                    return nil
+                }, job.toOpaque())
+            if started == 0 {
+                pthread_detach(thread)
+            } else {
+                job.takeRetainedValue().run()
+            }
         }
         return h
+    }
+
+    private final class Job: @unchecked Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
     final class Handle: @unchecked Sendable {
@@ -108,7 +128,9 @@ extension Workers {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard fstat(fd, &st) == 0 else { return nil }
+        // A pipe or device (`tipdesk import /dev/stdin`) has no size to split: read it to its end.
+        guard st.st_mode & S_IFMT == S_IFREG else { return try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).readToEnd() ?? Data() }
         let size = Int(st.st_size)
         var data = Data(count: size)
         let parts = size < 8 << 20 ? 1 : max(1, threads)

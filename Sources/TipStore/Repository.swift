@@ -30,15 +30,21 @@ extension IntakeDatabase: IntakeAdministration {}
 /// free (SECURITY.md §4.3): the server answers 503 `storage_full` rather than acknowledge a
 /// tip it may not be able to keep, and SQLite never meets a full disk mid-transaction.
 ///
-/// The free space is measured at most every 50 ms (`remeasureAfter`; statvfs at every tip
-/// was 4% of a submission's handling, issue 9); in between, each tip taken is counted as twice
-/// its size used (its WAL frames, then its pages), so the estimate only errs low.
+/// Far above the floor, the free space is measured at most every 50 ms (`remeasureAfter`;
+/// statvfs at every tip was 4% of a submission's handling, issue 9), each tip taken in between
+/// counted as twice its size. That estimate can err by what SQLite writes besides (a checkpoint
+/// grows the file by up to 1 MiB, a lone small tip's WAL frames exceed twice its size) and by
+/// the other path's tips (the form path has its own floor), a few MiB in 50 ms at most; so
+/// within `nearFloor` (64 MiB) of the floor every tip is measured, as before.
 public struct DiskFloorRepository: TipRepository {
     public let base: any TipRepository
     public let directory: String
     public let minimumFreeBytes: UInt64
     public static let remeasureAfter: UInt64 = 50_000_000
+    public static let nearFloor: UInt64 = 64 << 20
     let remeasureAfter: UInt64
+    /// The free bytes of a directory's file system: `freeBytes`, or a stand-in in tests.
+    let measure: @Sendable (String) -> UInt64?
     /// The last measurement less what was taken since, and when it was measured.
     private let estimate = FreeSpaceEstimate()
 
@@ -46,11 +52,15 @@ public struct DiskFloorRepository: TipRepository {
         self.init(base: base, directory: directory, minimumFreeBytes: minimumFreeBytes, remeasureAfter: Self.remeasureAfter)
     }
 
-    init(base: any TipRepository, directory: String, minimumFreeBytes: UInt64, remeasureAfter: UInt64) {
+    init(
+        base: any TipRepository, directory: String, minimumFreeBytes: UInt64, remeasureAfter: UInt64,
+        measure: @escaping @Sendable (String) -> UInt64? = DiskFloorRepository.freeBytes
+    ) {
         self.base = base
         self.directory = directory
         self.minimumFreeBytes = minimumFreeBytes
         self.remeasureAfter = remeasureAfter
+        self.measure = measure
     }
 
     public static func freeBytes(_ directory: String) -> UInt64? {
@@ -70,8 +80,8 @@ public struct DiskFloorRepository: TipRepository {
     func takes(_ size: UInt64) -> Bool {
         let now = DispatchTime.now().uptimeNanoseconds
         return estimate.value.withLock { e in
-            if e == nil || now &- e!.at >= remeasureAfter {
-                e = Self.freeBytes(directory).map { (free: $0, at: now) }
+            if e == nil || now &- e!.at >= remeasureAfter || e!.free < minimumFreeBytes + size + Self.nearFloor {
+                e = measure(directory).map { (free: $0, at: now) }
             }
             guard let current = e, current.free >= minimumFreeBytes + size else { return false }
             e!.free = current.free - min(current.free, 2 * size)

@@ -83,7 +83,12 @@ import Testing
                 #expect(Day(d).text == reference(d), "t=\(t)")
             }
         }
-        let fraction = Date(timeIntervalSince1970: -0.5)
-        #expect(Day(fraction).text == reference(fraction))
+        // Before and after the arithmetic's years: Calendar's own (Julian before 1582-10-15).
+        for d in [Date(timeIntervalSince1970: -0.5), Date(timeIntervalSince1970: -14_830_000_000), Date(timeIntervalSince1970: -12_219_292_800),
+            Date(timeIntervalSince1970: -12_219_292_801), Date(timeIntervalSince1970: 253_402_300_800)]
+        {
+            #expect(Day(d).text == reference(d), "\(d.timeIntervalSince1970)")
+        }
+        #expect(Day("1500-03-01")!.adding(days: 0).text == "1500-03-01")
     }
 }

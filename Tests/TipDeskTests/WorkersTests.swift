@@ -74,5 +74,16 @@ import Testing
         }
         #expect(Workers.contents(of: dir.appendingPathComponent("missing").path) == nil)
         #expect(Workers.contents(of: dir.path) == nil, "a directory is not a bundle")
+        // A pipe has no size: it is read to its end.
+        let fifo = dir.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let payload = Data((0..<100_000).map { UInt8($0 % 251) })
+        let writer = Thread {
+            let h = FileHandle(forWritingAtPath: fifo)!
+            h.write(payload)
+            try? h.close()
+        }
+        writer.start()
+        #expect(Workers.contents(of: fifo) == payload)
     }
 }

@@ -108,25 +108,51 @@ import Testing
     }
 }
 
-/// The free-space floor (SECURITY.md §4.3) measures the disk at most every 50 ms and counts
-/// each tip taken in between as twice its size used, so its estimate only errs low.
+/// The free-space floor (SECURITY.md §4.3) measures the disk at most every 50 ms far above the
+/// floor, counting each tip taken in between as twice its size, and at every tip near it.
 @Suite struct DiskFloorTests {
     struct Nowhere: TipRepository {
         func store(_ tip: SealedTip) async throws {}
     }
 
-    @Test func estimateCountsWhatWasTakenSinceItMeasured() throws {
-        let dir = scratchDirectory("disk-floor").path
-        let free = try #require(DiskFloorRepository.freeBytes(dir))
+    /// A disk that says what the test sets, and counts how often it was asked.
+    final class FakeDisk: @unchecked Sendable {
+        let lock = NSLock()
+        var free: UInt64 = 0
+        var asked = 0
+        func measure(_ dir: String) -> UInt64? {
+            lock.lock()
+            defer { lock.unlock() }
+            asked += 1
+            return free
+        }
+    }
+
+    @Test func farFromTheFloorTheDiskIsMeasuredEvery50msNearItAtEveryTip() {
         let mib: UInt64 = 1 << 20
-        // A floor 100 MiB under what is free now, measured once for the whole test.
-        let floor = DiskFloorRepository(base: Nowhere(), directory: dir, minimumFreeBytes: free - 100 * mib, remeasureAfter: 60_000_000_000)
-        #expect(floor.takes(40 * mib), "100 MiB above the floor takes 40")
-        #expect(!floor.takes(40 * mib), "the first counted as 80: 20 MiB above the floor does not take 40")
-        #expect(floor.takes(10 * mib))
-        // Measured every time, the same floor takes 40 MiB again and again.
-        let always = DiskFloorRepository(base: Nowhere(), directory: dir, minimumFreeBytes: free - 100 * mib, remeasureAfter: 0)
-        #expect(always.takes(40 * mib) && always.takes(40 * mib))
+        let disk = FakeDisk()
+        disk.free = 1000 * mib
+        let floor = DiskFloorRepository(
+            base: Nowhere(), directory: "/nowhere", minimumFreeBytes: 100 * mib, remeasureAfter: 60_000_000_000, measure: disk.measure)
+        #expect(floor.takes(10 * mib) && disk.asked == 1)
+        #expect(floor.takes(10 * mib) && disk.asked == 1, "far above the floor, the estimate (980 MiB) serves")
+        // Near the floor (the estimate less than 64 MiB above it, with the tip), every tip is
+        // measured, whatever the estimate says.
+        disk.free = 170 * mib
+        let near = DiskFloorRepository(
+            base: Nowhere(), directory: "/nowhere", minimumFreeBytes: 100 * mib, remeasureAfter: 60_000_000_000, measure: disk.measure)
+        let before = disk.asked
+        #expect(near.takes(10 * mib) && near.takes(10 * mib) && near.takes(10 * mib))
+        #expect(disk.asked == before + 3)
+        disk.free = 105 * mib
+        #expect(!near.takes(10 * mib), "5 MiB above the floor does not take 10")
+        // Far above the floor, what was taken since the last measurement counts twice its size.
+        disk.free = 300 * mib
+        let counted = DiskFloorRepository(
+            base: Nowhere(), directory: "/nowhere", minimumFreeBytes: 100 * mib, remeasureAfter: 60_000_000_000, measure: disk.measure)
+        #expect(counted.takes(50 * mib))  // estimate 200: within 64 MiB of 100 + 50, so measured next
+        let asked = disk.asked
+        #expect(counted.takes(50 * mib) && disk.asked == asked + 1)
     }
 
     @Test func belowTheFloorIsStorageFull() async throws {
