@@ -162,3 +162,61 @@ import Testing
         await #expect(throws: StoreError("storage_full", "the server's disk is below its free-space floor")) { try await floor.store(tip) }
     }
 }
+
+/// SECURITY.md §4.2 and §8 (honest limits): the store's file tells the order in which a day's
+/// tips arrived. A known issue, kept as a test: tips go in one a transaction, as at a quiet
+/// server, each tip's bytes marking its arrival index; the file is then read as a seizer would.
+/// Today the rank correlation is about 0.9. Freeing a reserve of filler pages in a random order
+/// for tips to reuse brought it to -0.05 (session 4), at a cost not yet acceptable (below); a
+/// fix must remove `withKnownIssue`, which fails once the issue is gone.
+@Suite struct ArrivalOrderTests {
+    @Test func fileLayoutDoesNotTellArrivalOrder() async throws {
+        let dir = scratchDirectory("arrival-order").appendingPathComponent("data").path
+        let n = 600
+        let magic: UInt64 = 0x5A5A
+        do {
+            let db = try IntakeDatabase(directory: dir)
+            for i in 0..<n {
+                let marker = withUnsafeBytes(of: (magic << 48 | UInt64(i)).bigEndian) { Array($0) }
+                let sealed = Array(repeatElement(marker, count: 518).joined())
+                try await db.insert([SealedTip(id: Random.tipID(), keyID: KeyID("0123456789abcdef")!, day: .today, sealed: sealed)])
+            }
+        }
+        let path = (dir as NSString).appendingPathComponent(IntakeDatabase.fileName)
+        try await DatabaseQueue(path: path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let pageSize = 1024
+        // The first page holding each tip's marker: where its bytes begin in the file.
+        var firstPage = [Int: Int]()
+        for page in 0..<(file.count / pageSize) {
+            let base = page * pageSize
+            var at = base
+            while at + 8 <= base + pageSize {
+                if file[at] == 0x5A, file[at + 1] == 0x5A {
+                    let v = file[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    if v >> 48 == magic, Int(v & 0xFFFF_FFFF_FFFF) < n {
+                        if firstPage[Int(v & 0xFFFF_FFFF_FFFF)] == nil { firstPage[Int(v & 0xFFFF_FFFF_FFFF)] = page }
+                        break
+                    }
+                }
+                at += 1
+            }
+        }
+        #expect(firstPage.count == n)
+        // Spearman's rank correlation of arrival order and file position: 0.9 in a file that
+        // only grew.
+        let byPosition = firstPage.keys.sorted { (firstPage[$0]!, $0) < (firstPage[$1]!, $1) }
+        var rankByPosition = [Int: Int]()
+        for (r, t) in byPosition.enumerated() { rankByPosition[t] = r }
+        let arrival = firstPage.keys.sorted()
+        let d2 = arrival.enumerated().reduce(0.0) { sum, e in
+            let d = Double(rankByPosition[e.element]! - e.offset)
+            return sum + d * d
+        }
+        let m = Double(arrival.count)
+        let rho = 1 - 6 * d2 / (m * (m * m - 1))
+        withKnownIssue("the file layout tells arrival order (SECURITY.md §8)") {
+            #expect(abs(rho) < 0.3, "rank correlation of arrival order and file position: \(rho)")
+        }
+    }
+}
