@@ -13,10 +13,21 @@ public actor GroupCommitWriter {
 
     /// Told each committed batch's size (for the metrics' batch histogram).
     let onBatch: @Sendable (Int) -> Void
+    /// How long the queue must stay empty before the store's reserve of free pages is refilled
+    /// (§4.2): a refill is a few tens of milliseconds of writing, which tips arriving during a
+    /// flood should not wait behind.
+    let refillAfterIdle: Duration
+    /// Batches committed so far: a refill waits for this to stay unchanged.
+    private var committedBatches = 0
+    private var refillScheduled = false
 
-    public init(database: IntakeDatabase, maxBatch: Int = 256, onBatch: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        database: IntakeDatabase, maxBatch: Int = 256, refillAfterIdle: Duration = .seconds(1),
+        onBatch: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.database = database
         self.maxBatch = maxBatch
+        self.refillAfterIdle = refillAfterIdle
         self.onBatch = onBatch
     }
 
@@ -46,7 +57,31 @@ public actor GroupCommitWriter {
             recentBatchSizes.append(n)
             onBatch(n)
             if recentBatchSizes.count > 1024 { recentBatchSizes.removeFirst(512) }
+            committedBatches += 1
         }
         flushing = false
+        scheduleRefill()
+    }
+
+    /// Once the queue has stayed empty for `refillAfterIdle`, refills the store's reserve of
+    /// free pages in a random order (SECURITY.md §4.2). A failure (a nearly full disk) leaves
+    /// the reserve as it was: it is tried again after the next batch.
+    private func scheduleRefill() {
+        guard !refillScheduled else { return }
+        refillScheduled = true
+        let seen = committedBatches
+        Task {
+            try? await Task.sleep(for: refillAfterIdle)
+            await refillIfStillIdle(since: seen)
+        }
+    }
+
+    private func refillIfStillIdle(since seen: Int) async {
+        refillScheduled = false
+        guard committedBatches == seen, !flushing, pending.isEmpty else {
+            if !flushing { scheduleRefill() }
+            return
+        }
+        _ = try? await database.refillFreePages()
     }
 }

@@ -6,9 +6,10 @@ import TipCrypto
 /// The server's store: sealed tips only (non-negotiable 1). The one place that writes to it.
 ///
 /// SECURITY.md §4: one row per tip holds the random id, key_id, the UTC day and the sealed
-/// bytes. No time of day, no client data, and no column that could hold any. Tables are
-/// WITHOUT ROWID: a rowid grows in insertion order and would tell a seizer the arrival order
-/// that the random ids hide. Since v3, tips are stored in (day, id) order (§4.2).
+/// bytes. No time of day, no client data, and no column that could hold any. Tables that keep
+/// rows are WITHOUT ROWID: a rowid grows in insertion order and would tell a seizer the arrival
+/// order that the random ids hide (`pad` keeps none). Since v3, tips are stored in (day, id)
+/// order, and since v4 they take pages freed in a random order (§4.2).
 public final class IntakeDatabase: Sendable {
     public static let fileName = "tipgate.sqlite"
     private let pool: DatabasePool
@@ -96,7 +97,47 @@ public final class IntakeDatabase: Sendable {
                     CREATE INDEX tip_exported ON tip (exported);
                     """)
         }
+        // Filler rows, written and deleted in one transaction and never kept: they leave the
+        // file a reserve of free pages in a random order, which new tips take (§4.2,
+        // `refillFreePages`). A rowid table, since it holds no row between transactions and so
+        // no order, and SQLite compares its integer keys without reading the rows.
+        m.registerMigration("v4") { db in
+            try db.execute(sql: "CREATE TABLE pad (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL) STRICT")
+        }
         return m
+    }
+
+    /// Free pages below which an idle server refills the reserve (§4.2): about 400 tips of the
+    /// 4 KiB class.
+    static let reserveLowWater = 2048
+    /// Filler rows a refill writes and deletes: 4144 bytes each, about 5200 free pages at 1 KiB,
+    /// room for about a thousand 4 KiB-class tips.
+    static let fillerRows = 1024
+    /// A refill is skipped on a disk with less free space than this, so it never takes the
+    /// room the free-space floor keeps for tips (§4.3).
+    static let refillMinimumFreeBytes: UInt64 = 256 << 20
+
+    /// Refills the file's reserve of free pages, in a random order, if it is low (SECURITY.md
+    /// §4.2), in a transaction of its own; returns whether it did. SQLite places a new row's
+    /// pages at the end of the file, or in free pages when it has them, so a file that only
+    /// grew tells the order in which tips arrived: a rank correlation of 0.9 between arrival and
+    /// file position (`Tests/tools/arrival-order.py`). New tips that take pages freed in a
+    /// random order showed none (−0.05). The fillers are zeros, deleted with `secure_delete`.
+    /// The group-commit writer calls this when the server has been idle (`GroupCommitWriter`),
+    /// never in a tip's transaction: in the commit path it cost 8–17% of intake under a flood.
+    @discardableResult
+    public func refillFreePages() async throws -> Bool {
+        guard let free = DiskFloorRepository.freeBytes((path as NSString).deletingLastPathComponent),
+            free >= Self.refillMinimumFreeBytes
+        else { return false }
+        return try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "PRAGMA freelist_count")! < Self.reserveLowWater else { return false }
+            let insert = try db.cachedStatement(sql: "INSERT INTO pad (n, bytes) VALUES (?, zeroblob(4144))")
+            for n in 0..<Self.fillerRows { try insert.execute(arguments: [n]) }
+            let delete = try db.cachedStatement(sql: "DELETE FROM pad WHERE n = ?")
+            for n in (0..<Self.fillerRows).shuffled() { try delete.execute(arguments: [n]) }
+            return true
+        }
     }
 
     /// The server-instance id: random, made once per install, carried in every bundle.
@@ -288,6 +329,8 @@ public final class IntakeDatabase: Sendable {
         public let walAutocheckpoint: Int
         /// Pages in the store, the WAL's newer copies included.
         public let pageCount: Int
+        /// Free pages: the reserve new tips take (§4.2) and pages freed by purges.
+        public let freePages: Int
         /// The `tip` table's key columns, in order (§4.2).
         public let tipKey: [String]
     }
@@ -301,6 +344,7 @@ public final class IntakeDatabase: Sendable {
                 journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode")!,
                 walAutocheckpoint: try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")!,
                 pageCount: try Int.fetchOne(db, sql: "PRAGMA page_count")!,
+                freePages: try Int.fetchOne(db, sql: "PRAGMA freelist_count")!,
                 tipKey: try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('tip') WHERE pk > 0 ORDER BY pk"))
         }
     }

@@ -9,7 +9,9 @@ ids), BATCH tips per transaction, each tip's bytes a marker of its arrival index
 the file as a seizer would, finds where each tip's bytes lie, and prints the Spearman rank
 correlation between arrival order and file position: 0 would mean the file tells nothing, 1
 that it tells the order exactly. Session 4 measured 0.90 (batch 1) and 0.91 (batch 32) for
-2000 tips: SQLite takes new pages at the end of the file, in the order tips arrive.
+2000 tips: SQLite takes new pages at the end of the file, in the order tips arrive. This script
+has no reserve of free pages; tipgate's store does (§4.2), and `ArrivalOrderTests` measures
+the store itself.
 
     python3 Tests/tools/arrival-order.py [N] [BATCH]
 """
