@@ -76,7 +76,7 @@ enum Parallel {
         // More chunks than threads, so a progress line moves and uneven tips even out.
         let size = (count + max(1, threads * 16) - 1) / max(1, threads * 16)
         let chunks = (count + size - 1) / size
-        let slots = Slots<[T]>(count: chunks)
+        let slots = ChunkResults<T>(count: chunks)
         Workers.perform(iterations: chunks, threads: threads) { c in
             let range = (c * size)..<min(count, (c + 1) * size)
             var out = [T]()
@@ -87,25 +87,5 @@ enum Parallel {
             progress?.advance(by: range.count)
         }
         return slots.joined()
-    }
-}
-
-/// One slot per chunk, each written once from `Workers.perform`.
-private final class Slots<T: Sendable>: @unchecked Sendable {
-    private var slots: [T?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: T) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
-    }
-
-    func joined<E>() -> [E] where T == [E] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.flatMap { $0 ?? [] }
     }
 }

@@ -380,7 +380,8 @@ enum Bytes {
     }
 }
 
-/// One slot per chunk of a parallel search, written once each from `Workers.perform`.
+/// One slot per chunk of parallel work (search, list, `Parallel.map`), written once each from
+/// `Workers.perform`; joined in chunk order.
 final class ChunkResults<T>: @unchecked Sendable {
     private var slots: [[T]]
     private let lock = NSLock()
