@@ -41,15 +41,74 @@ extension KeyedDecodingContainer where Key == AnyKey {
 
 enum StrictJSON {
     /// Decodes one JSON value, mapping every decoder failure to `invalid_json` so no decoder
-    /// message (which may quote input) reaches a client or a log.
+    /// message (which may quote input) reaches a client or a log. An object that names one
+    /// member twice is refused too (SECURITY.md §1, "Conventions"): JSONDecoder would keep one
+    /// of them silently, and another reader of the same bytes may keep the other.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let value: T
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            value = try JSONDecoder().decode(T.self, from: data)
         } catch let e as FormatError {
             throw e
         } catch {
             throw FormatError.invalidJSON("not a JSON object of the expected shape")
         }
+        if data.withUnsafeBytes(hasDuplicateMember) {
+            throw FormatError.invalidJSON("an object names the same member twice")
+        }
+        return value
+    }
+
+    /// Whether an object in `json`, which JSONDecoder has already read as valid JSON, has two
+    /// members whose names are equal as Swift strings: the equality JSONDecoder's keys use, so
+    /// escapes (`"\u0061"` is `"a"`) and canonically equivalent spellings count as the same.
+    static func hasDuplicateMember(_ json: UnsafeRawBufferPointer) -> Bool {
+        // One entry per open container: the names seen so far in an object, nil for an array.
+        var open = [Set<String>?]()
+        var expectingName = false
+        var i = 0
+        while i < json.count {
+            switch json[i] {
+            case UInt8(ascii: "\""):
+                // In valid JSON a string ends at the first quote not escaped by a backslash.
+                let start = i
+                var escaped = false
+                i += 1
+                while i < json.count, json[i] != UInt8(ascii: "\"") || escaped {
+                    escaped = !escaped && json[i] == UInt8(ascii: "\\")
+                    i += 1
+                }
+                // `expectingName` is only ever set with an object's names on top.
+                if expectingName, i < json.count, let last = open.indices.last {
+                    let name = memberName(UnsafeRawBufferPointer(rebasing: json[start...i]))
+                    if open[last]!.insert(name).inserted == false { return true }
+                    expectingName = false
+                }
+            case UInt8(ascii: "{"):
+                open.append([])
+                expectingName = true
+            case UInt8(ascii: "["):
+                open.append(nil)
+                expectingName = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                _ = open.popLast()
+                expectingName = false
+            case UInt8(ascii: ","):
+                expectingName = open.last.map { $0 != nil } ?? false
+            default:
+                break
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// A member name's string value, from its quoted JSON text.
+    private static func memberName(_ quoted: UnsafeRawBufferPointer) -> String {
+        let inner = UnsafeRawBufferPointer(rebasing: quoted[1..<(quoted.count - 1)])
+        guard inner.contains(UInt8(ascii: "\\")) else { return String(decoding: inner, as: UTF8.self) }
+        // Escapes are rare in names: let the decoder that read them read them again.
+        return (try? JSONDecoder().decode(String.self, from: Data(quoted))) ?? String(decoding: inner, as: UTF8.self)
     }
 
     static func encode<T: Encodable>(_ value: T) -> Data {

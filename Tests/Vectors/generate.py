@@ -83,6 +83,7 @@ def main():
     write(E, "20-unpadded", "invalid_sealed_length", "1000 bytes, not a size class", env(kid, base64.b64encode(seal(pk, b"a" * 1000)).decode()), 422)
     write(E, "21-below-minimum", "invalid_sealed_length", "padded to 512", env(kid, base64.b64encode(seal(pk, pad(b"{}", 512))).decode()), 422)
     write(E, "22-not-power-of-two", "invalid_sealed_length", "padded to 3072", env(kid, base64.b64encode(seal(pk, pad(b"{}", 3072))).decode()), 422)
+    write_duplicates(kid, s1024)
 
     P = "plaintext"
     def pt(name, expect, comment, padded, body=None):
@@ -115,6 +116,18 @@ def main():
     pt("19-invalid-utf8", "invalid_json", "invalid UTF-8 inside the body string", pad(b'{"v":1,"body":"\xff\xfe"}'))
     pt("20-field-not-string", "invalid_json", "a field value that is a number", pad(j({"v": 1, "body": "x", "fields": {"k": 1}})))
     pt("21-missing-v", "invalid_json", "no v member", pad(j({"body": "x"})))
+    pt("22-duplicate-body", "invalid_json", "body named twice (JSONDecoder would keep one silently)", pad(b'{"v":1,"body":"x","body":"y"}'))
+    pt("23-duplicate-field", "invalid_json", "a field named twice", pad(b'{"v":1,"body":"x","fields":{"k":"a","k":"b"}}'))
+    pt("24-duplicate-field-nfd", "invalid_json", "field names equal as strings: U+00E9 and e U+0301",
+       pad('{"v":1,"body":"x","fields":{"\u00e9":"a","e\u0301":"b"}}'.encode()))
+
+def write_duplicates(kid, s1024):
+    """Envelopes naming a member twice; JSON.dumps cannot write them (SECURITY.md §1)."""
+    E = "envelope"
+    write(E, "23-duplicate-v", "invalid_json", "v named twice, 2 then 1",
+          ('{"v": 2, "key_id": "%s", "sealed": "%s", "v": 1}' % (kid, s1024)).encode(), 400)
+    write(E, "24-duplicate-escaped", "invalid_json", "key_id named twice, once as k\\u0065y_id",
+          ('{"v": 1, "key_id": "%s", "sealed": "%s", "k\\u0065y_id": "%s"}' % (kid, s1024, kid)).encode(), 400)
 
 if __name__ == "__main__":
     main()
