@@ -1,11 +1,17 @@
 /* The import baseline: the least work an import of a bundle can do, in C, on one thread.
  *
- *   open-baseline BUNDLE SECRET_KEY_FILE
+ *   open-baseline BUNDLE SECRET_KEY_FILE [--floor]
  *
  * Reads the bundle (SECURITY.md §5) into memory, then times a loop over its records:
  * base64-decode `sealed` and crypto_box_seal_open it with the 32-byte raw X25519 secret key in
  * SECRET_KEY_FILE (written by tipdesk-bench --baseline-key for its throwaway benchmark vault).
  * Prints "RESULT tips=N seconds=S rate=X" and fails if any tip does not open.
+ *
+ * --floor adds the rest of the cryptography an import cannot skip, and nothing else: the
+ * bundle's BLAKE2b-256 trailer digest (§5), each tip's BLAKE2b-256 of its sealed bytes (the
+ * hash an acknowledgement carries, §5.2), sodium_unpad, and the re-encryption of the document
+ * under the vault's data key (XChaCha20-Poly1305 with a random nonce, §10.2). It is the
+ * fastest an import could be if parsing, triage and storage were free (issue 9).
  *
  * Build: cc -O2 -o open-baseline open-baseline.c -lsodium
  */
@@ -41,16 +47,20 @@ static char *slurp(const char *path, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) die("usage: open-baseline BUNDLE SECRET_KEY_FILE");
+    if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "--floor"))) die("usage: open-baseline BUNDLE SECRET_KEY_FILE [--floor]");
+    int floor_mode = argc == 4;
     if (sodium_init() < 0) die("sodium_init");
     size_t blen, klen;
     char *bundle = slurp(argv[1], &blen);
     unsigned char *sk = (unsigned char *)slurp(argv[2], &klen), pk[32];
     if (klen != 32) die("the secret key file is not 32 bytes");
     crypto_scalarmult_base(pk, sk);
-    unsigned char *sealed = malloc(1 << 27), *plain = malloc(1 << 27);
+    unsigned char *sealed = malloc(1 << 27), *plain = malloc(1 << 27), *box = malloc(1 << 27);
+    unsigned char data_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES], digest[32];
+    randombytes_buf(data_key, sizeof data_key);
     long tips = 0;
     double start = now();
+    if (floor_mode) crypto_generichash(digest, 32, (const unsigned char *)bundle, blen, NULL, 0);
     for (char *p = strstr(bundle, "\"sealed\":\""); p; p = strstr(p, "\"sealed\":\"")) {
         p += 10;
         char *q = strchr(p, '"');
@@ -58,6 +68,16 @@ int main(int argc, char **argv) {
         if (!q || sodium_base642bin(sealed, 1 << 27, p, (size_t)(q - p), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL))
             die("bad base64");
         if (n < crypto_box_SEALBYTES || crypto_box_seal_open(plain, sealed, n, pk, sk) != 0) die("a tip did not open");
+        if (floor_mode) {
+            unsigned char hash[32], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+            size_t len;
+            unsigned long long boxed;
+            crypto_generichash(hash, 32, sealed, n, NULL, 0);
+            /* As tipdesk unpads (SealedBox.unpaddedLength): the block is the whole padded size. */
+            if (sodium_unpad(&len, plain, n - crypto_box_SEALBYTES, n - crypto_box_SEALBYTES) != 0) die("a tip is not padded");
+            randombytes_buf(nonce, sizeof nonce);
+            crypto_aead_xchacha20poly1305_ietf_encrypt(box, &boxed, plain, len, hash, 16, NULL, nonce, data_key);
+        }
         tips++;
         p = q;
     }
