@@ -9,7 +9,9 @@
 # Knobs (environment): BENCH_SECONDS (each load run, default 10), BENCH_CONNECTIONS (64),
 # BENCH_BODIES (distinct sealed bodies, 40000), BENCH_GROWTH_N (tips stored for the growth
 # run, 1000000), BENCH_IMPORT_N (tips imported, 100000), BENCH_IMPORT_RUNS (runs of each
-# import and of the C open loop, the fastest counting, 2), BENCH_SCRATCH (release build dir,
+# import and of the C open loop, the fastest counting, 2), BENCH_LOAD_RUNS (rounds of tipgate's
+# intake run and the C writer's, taken in turn, the fastest of each counting, 2),
+# BENCH_SCRATCH (release build dir,
 # .build-bench; the static tipgate, as Deploy/install.sh installs it, builds in the same name
 # with -static appended), BENCH_LIMIT (seconds for the whole run after the builds, 3600).
 #
@@ -27,6 +29,8 @@ GROWTH_N="${BENCH_GROWTH_N:-1000000}"
 IMPORT_N="${BENCH_IMPORT_N:-100000}"
 IMPORT_RUNS="${BENCH_IMPORT_RUNS:-2}"
 [[ "$IMPORT_RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_IMPORT_RUNS must be a whole number of at least 1" >&2; exit 2; }
+LOAD_RUNS="${BENCH_LOAD_RUNS:-2}"
+[[ "$LOAD_RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_LOAD_RUNS must be a whole number of at least 1" >&2; exit 2; }
 SCRATCH_BUILD="${BENCH_SCRATCH:-.build-bench}"
 LIMIT="${BENCH_LIMIT:-3600}"
 PASS="benchmark passphrase"   # tipdesk-bench's throwaway vault; never a real one
@@ -186,13 +190,50 @@ batches() {
 
 say "tipgate with $(printf "%'d" 10000) tips stored"
 prepare "$S/data-small" 10000
-# The C writer starts from this same store. A copy taken after tipgate's run would hold the
-# ~60k tips tipgate added today, and an insert costs more the more tips share its day (each
-# key comparison in the day's part of the tree reads a whole 4 KiB row): on such a copy the C
-# writer ran at ~6700 rows/s, on this one at ~10000 (issue 9, session 4).
-cp -a "$S/data-small/tipgate.sqlite" "$S/c-store-start.sqlite"
-run_tipgate "$S/data-small" small
-SMALL="$RUN_RESULT"; IDLE_KB="$RUN_IDLE_KB"; PEAK_KB="$RUN_PEAK_KB"; CIPHER="$RUN_CIPHER"; TG_CPU="$RUN_CPU"
+# Every round of tipgate and of the C writer starts from a copy of this same store. A copy
+# taken after tipgate's run would hold the ~60k tips tipgate added today, and an insert costs
+# more the more tips share its day (each key comparison in the day's part of the tree reads a
+# whole 4 KiB row): on such a copy the C writer ran at ~6700 rows/s, on this one at ~10000
+# (issue 9, session 4).
+cp -a "$S/data-small" "$S/data-start"
+
+# run_c BATCH: one measured run of the C writer on a fresh copy of the starting store, after
+# a 2 s warm-up on it, as wrk gives tipgate, so both measured runs start with about as many
+# tips of today's day. Prints its RESULT line.
+run_c() {
+    cp -a "$S/data-start/tipgate.sqlite" "$S/c-store.sqlite"
+    timeout 600 sync
+    timeout 120 "${SRV[@]}" "$S/sqlite-baseline" insert "$S/c-store.sqlite" "$S/bodies.jsonl" "$1" 2 > /dev/null
+    timeout $((SECONDS_RUN + 120)) "${SRV[@]}" "$S/sqlite-baseline" insert "$S/c-store.sqlite" "$S/bodies.jsonl" "$1" "$SECONDS_RUN"
+    rm -f "$S"/c-store.sqlite*
+}
+faster_rps() { [ -z "$2" ] || awk -v a="$(field "$1" rps)" -v b="$(field "$2" rps)" 'BEGIN { exit !(a > b) }'; }
+
+# Rounds of tipgate then the C writer (with tipgate's mean batch of that round), in turn, so
+# a slow spell of this noisy machine falls on both rather than on one; the fastest run of
+# each counts, with its own p99, batches and CPU. Peak RSS is the largest of all rounds.
+SMALL="" SQLITE_C="" PEAK_KB=0 SMALL_ALL=() SQLITE_C_ALL=()
+for round in $(seq "$LOAD_RUNS"); do
+    rm -rf "$S/data-small"
+    cp -a "$S/data-start" "$S/data-small"
+    run_tipgate "$S/data-small" "small-$round"
+    SMALL_ALL+=("$(field "$RUN_RESULT" rps)")
+    [ "$RUN_PEAK_KB" -gt "$PEAK_KB" ] && PEAK_KB="$RUN_PEAK_KB"
+    # The growth run is one run from a fresh server: it is read against round 1, also one.
+    [ "$round" = 1 ] && IDLE_KB="$RUN_IDLE_KB" SMALL_FIRST="$RUN_RESULT"
+    read -r count mean buckets <<< "$(batches "small-$round")"
+    if faster_rps "$RUN_RESULT" "$SMALL"; then
+        SMALL="$RUN_RESULT" CIPHER="$RUN_CIPHER" TG_CPU="$RUN_CPU" B_COUNT="$count" B_MEAN="$mean" B_BUCKETS="$buckets"
+    fi
+    say "tipgate, round $round: $RUN_RESULT (server CPU ${RUN_CPU}%, TLS ${RUN_CIPHER:-?}), $count batches of $mean on average"
+    batch="$(awk -v m="$mean" 'BEGIN { b = int(m + 0.5); print (b < 1 ? 1 : b) }')"
+    run="$(run_c "$batch")"
+    SQLITE_C_ALL+=("$(field "$run" rps)")
+    if faster_rps "$run" "$SQLITE_C"; then SQLITE_C="$run" CBATCH="$batch"; fi
+    say "C SQLite writer, round $round, WAL + synchronous=FULL, $batch rows per transaction (tipgate's mean batch): $run"
+done
+rm -rf "$S/data-small" "$S/data-start"
+say "intake req/s by round: tipgate ${SMALL_ALL[*]}; C SQLite ${SQLITE_C_ALL[*]}"
 # Idle RSS of the deployed binary: a stripped copy beside its resource bundles, same flags.
 mkdir -p "$S/deployed"
 cp "$STATIC_BIN/tipgate" "$S/deployed/tipgate" && strip "$S/deployed/tipgate"
@@ -209,8 +250,7 @@ STATIC_IDLE_KB="$(rss_kb "$DEPLOYED_PID")"
 kill -0 "$DEPLOYED_PID" 2>/dev/null || { say "the deployed tipgate is not running:"; cat "$S/deployed.out" "$S/tipgate.err" >&2; STATIC_IDLE_KB=0; }
 stop_pid "$DEPLOYED_PID"
 say "idle RSS: deployed (static, stripped) $((STATIC_IDLE_KB / 1024)) MB, dynamic build $((IDLE_KB / 1024)) MB"
-read -r B_COUNT B_MEAN B_BUCKETS <<< "$(batches small)"
-say "tipgate: $SMALL (server CPU ${TG_CPU}%, TLS ${CIPHER:-?})"
+say "tipgate (fastest round): $SMALL"
 
 # --- nginx: the limit for HTTPS requests -----------------------------------------------------
 NG_PORT="$(free_port)"
@@ -256,18 +296,6 @@ NG_CPU="$(( ($(cpu_ticks "$NG_WORKER") - t0) * 100 / $(getconf CLK_TCK) / (SECON
 NG_CIPHER="$(negotiated "$NG_PORT")"
 stop_pid "$NG_PID"
 say "nginx: $NGINX (worker CPU ${NG_CPU}%, TLS ${NG_CIPHER:-?})"
-
-# --- the C SQLite writer: the limit for durable storage --------------------------------------
-CBATCH="$(awk -v m="$B_MEAN" 'BEGIN { b = int(m + 0.5); print (b < 1 ? 1 : b) }')"
-say "C SQLite writer, WAL + synchronous=FULL, $CBATCH rows per transaction (tipgate's mean batch)"
-cp -a "$S/c-store-start.sqlite" "$S/c-store.sqlite"
-timeout 600 sync
-# A 2 s warm-up on the same store first, as wrk gives tipgate, so both measured runs start
-# with about as many tips of today's day.
-timeout 120 "${SRV[@]}" "$S/sqlite-baseline" insert "$S/c-store.sqlite" "$S/bodies.jsonl" "$CBATCH" 2 > /dev/null
-SQLITE_C="$(timeout $((SECONDS_RUN + 120)) "${SRV[@]}" "$S/sqlite-baseline" insert "$S/c-store.sqlite" "$S/bodies.jsonl" "$CBATCH" "$SECONDS_RUN")"
-rm -f "$S"/c-store.sqlite*
-say "C SQLite: $SQLITE_C"
 
 # --- growth: the same run with many tips stored ---------------------------------------------
 say "tipgate with $(printf "%'d" "$GROWTH_N") tips stored (pre-filling takes a while)"
@@ -317,7 +345,7 @@ SEARCH_MAX="$(printf '%s\n' "${SEARCH_TIMES[@]}" | sort -g | tail -1)"
 say "search: ${SEARCH_TIMES[*]} s"
 
 # --- the table ------------------------------------------------------------------------------
-awk -v small="$SMALL" -v big="$BIG" -v nginx="$NGINX" -v csql="$SQLITE_C" -v copen="$OPEN_C" -v cfloor="$FLOOR_C" \
+awk -v small="$SMALL" -v big="$BIG" -v nginx="$NGINX" -v csql="$SQLITE_C" -v small1="$SMALL_FIRST" -v copen="$OPEN_C" -v cfloor="$FLOOR_C" \
     -v imp1="$IMP_ONE" -v impn="$IMP_ALL" -v n="$IMPORT_N" -v search="$SEARCH_MAX" \
     -v idle="$IDLE_KB" -v sidle="$STATIC_IDLE_KB" -v peak="$PEAK_KB" -v over="$OVERHEAD" -v growth="$GROWTH_N" -v conns="$CONNS" '
 function f(line, key,   m) { m = line; sub(".*" key "=", "", m); sub(" .*", "", m); return m + 0 }
@@ -344,16 +372,17 @@ BEGIN {
     row("tipdesk search, " n " tips (slowest of 4 queries)", sprintf("%.2f s", search), "", "", "< 2 s", search < 2)
     row("server RSS idle, as deployed (static, stripped)", sprintf("%.1f MB", sidle / 1024), sprintf("dynamic build %.1f MB", idle / 1024), "", "< 40 MB", sidle > 0 && sidle / 1024 < 40)
     row("server RSS at " conns " connections (peak)", sprintf("%.1f MB", peak / 1024), "", "", "< 150 MB", peak / 1024 < 150)
-    row(sprintf("growth: req/s with %d vs 10000 stored", growth), sprintf("%.0f", rb), sprintf("%.0f", rs), sprintf("%.2f×", rb / rs), "≥ 0.9×", rb / rs >= 0.9)
+    r1 = f(small1, "rps")
+    row(sprintf("growth: req/s with %d vs 10000 stored (round 1)", growth), sprintf("%.0f", rb), sprintf("%.0f", r1), sprintf("%.2f×", rb / r1), "≥ 0.9×", rb / r1 >= 0.9)
     row("storage per tip beyond its ciphertext", sprintf("%d B", over), "", "", "≤ 512 B", over <= 512)
 }'
 echo
 echo "Placement: $PLACEMENT. TLS: tipgate ${CIPHER:-?}, nginx ${NG_CIPHER:-?}. Each load run: ${SECONDS_RUN} s after a 2 s warm-up, wrk -t1 -c$CONNS."
 echo "CPU during the runs: tipgate ${TG_CPU}%, nginx worker ${NG_CPU}% (100% = the one core it is pinned to)."
-echo "tipgate: $SMALL"
+echo "tipgate: $SMALL (the fastest of $LOAD_RUNS rounds: ${SMALL_ALL[*]} req/s)"
 echo "nginx:   $NGINX"
 echo "growth:  $BIG"
-echo "C SQLite ($CBATCH rows/transaction): $SQLITE_C"
+echo "C SQLite ($CBATCH rows/transaction): $SQLITE_C (the fastest of $LOAD_RUNS rounds: ${SQLITE_C_ALL[*]} rows/s)"
 echo "C open:  $OPEN_C (the fastest of $IMPORT_RUNS)"
 echo "C floor: $FLOOR_C (the fastest of $IMPORT_RUNS)"
 echo "Import runs (s): one core ${IMP_ONE_ALL[*]}; all cores ${IMP_ALL_ALL[*]} (the fastest of each counts)"
