@@ -139,7 +139,10 @@ public struct Rules: Equatable, Sendable {
 
     /// The default rules shipped in the TipDesk resources.
     public static func bundled(taxonomy: Taxonomy? = Taxonomy.seeded) throws -> Rules {
-        guard let url = Bundle.module.url(forResource: "rules", withExtension: "json", subdirectory: "Resources"),
+        // SwiftPM's `Bundle.module` traps when the bundle is missing: check first, so a binary
+        // copied without its resources gets this error and its hint instead of a crash.
+        guard FileManager.default.fileExists(atPath: Bundle.main.bundleURL.appendingPathComponent("tipgate_TipDesk.resources").path),
+            let url = Bundle.module.url(forResource: "rules", withExtension: "json", subdirectory: "Resources"),
             let data = try? Data(contentsOf: url)
         else {
             throw DeskError(

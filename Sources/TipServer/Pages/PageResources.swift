@@ -32,9 +32,18 @@ public struct PageResources: Sendable {
     public let scripts: [String]
     public let problems: [String]
 
+    /// The directory SwiftPM builds beside the binary for this target's resources.
+    public static let resourceBundleName = "tipgate_TipServer.resources"
+
     public static func load(naclPath: String) throws -> PageResources {
-        guard let root = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
-            throw ConfigError("the page resources are missing next to the binary")
+        // SwiftPM's `Bundle.module` traps when the bundle is missing (a binary copied without
+        // the tipgate_TipServer.resources directory beside it): check first, so an operator
+        // gets an error to act on instead of a crash (non-negotiable 5).
+        let beside = Bundle.main.bundleURL.appendingPathComponent(resourceBundleName).path
+        guard FileManager.default.fileExists(atPath: beside),
+            let root = Bundle.module.url(forResource: "Resources", withExtension: nil)
+        else {
+            throw ConfigError("the page resources are missing: \(beside) is not there (install it beside the binary, as Deploy/install.sh does)")
         }
         var catalogs = [String: [String: String]]()
         for lang in languages {
