@@ -56,6 +56,12 @@ public struct TipDocument: Equatable, Sendable {
 
     /// Parses and validates unpadded document bytes.
     public static func decode(_ data: Data) throws -> TipDocument {
+        if let doc = try data.withUnsafeBytes(plain) { return doc }
+        return try strict(data)
+    }
+
+    /// `decode` through `StrictJSON` alone: every document the plain reader leaves.
+    static func strict(_ data: Data) throws -> TipDocument {
         let w = try StrictJSON.decode(Wire.self, from: data)
         guard w.v == version else { throw FormatError("unsupported_version", "tip document version \(w.v) is not supported") }
         return try TipDocument(body: w.body, fields: w.fields ?? [:], lang: w.lang)
