@@ -35,6 +35,10 @@ public struct ServerDependencies: Sendable {
     /// start on a keyring that fails verification or has expired.
     public static func open(_ config: ServerConfig, logger: Logger) throws -> ServerDependencies {
         let db = try IntakeDatabase(directory: config.dataDirectory)
+        // The reserve of free pages new tips take (§4.2) is filled before the first tip, not
+        // after the first idle second. A failure only leaves the file as it was: the writer
+        // tries again when idle.
+        do { try db.refillFreePagesBeforeServing() } catch { logger.warning("could not refill the store's reserve of free pages: \(error)") }
         let pages = try PageResources.load(naclPath: config.naclScriptPath)
         for p in pages.problems { logger.warning("\(p)") }
         let keys: any KeyDirectory

@@ -127,17 +127,31 @@ public final class IntakeDatabase: Sendable {
     /// never in a tip's transaction: in the commit path it cost 8–17% of intake under a flood.
     @discardableResult
     public func refillFreePages() async throws -> Bool {
-        guard let free = DiskFloorRepository.freeBytes((path as NSString).deletingLastPathComponent),
-            free >= Self.refillMinimumFreeBytes
-        else { return false }
-        return try await pool.write { db in
-            guard try Int.fetchOne(db, sql: "PRAGMA freelist_count")! < Self.reserveLowWater else { return false }
-            let insert = try db.cachedStatement(sql: "INSERT INTO pad (n, bytes) VALUES (?, zeroblob(4144))")
-            for n in 0..<Self.fillerRows { try insert.execute(arguments: [n]) }
-            let delete = try db.cachedStatement(sql: "DELETE FROM pad WHERE n = ?")
-            for n in (0..<Self.fillerRows).shuffled() { try delete.execute(arguments: [n]) }
-            return true
-        }
+        guard refillHasRoom else { return false }
+        return try await pool.write(Self.refill)
+    }
+
+    /// As `refillFreePages`, on the caller's thread: the server calls it once at start, before
+    /// it listens, so the first tips of a new store, or of a restart after a flood used up the
+    /// reserve, do not wait for an idle second to be laid out in a random order (§4.2).
+    @discardableResult
+    public func refillFreePagesBeforeServing() throws -> Bool {
+        guard refillHasRoom else { return false }
+        return try pool.write(Self.refill)
+    }
+
+    private var refillHasRoom: Bool {
+        guard let free = DiskFloorRepository.freeBytes((path as NSString).deletingLastPathComponent) else { return false }
+        return free >= Self.refillMinimumFreeBytes
+    }
+
+    private static func refill(_ db: Database) throws -> Bool {
+        guard try Int.fetchOne(db, sql: "PRAGMA freelist_count")! < Self.reserveLowWater else { return false }
+        let insert = try db.cachedStatement(sql: "INSERT INTO pad (n, bytes) VALUES (?, zeroblob(4144))")
+        for n in 0..<Self.fillerRows { try insert.execute(arguments: [n]) }
+        let delete = try db.cachedStatement(sql: "DELETE FROM pad WHERE n = ?")
+        for n in (0..<Self.fillerRows).shuffled() { try delete.execute(arguments: [n]) }
+        return true
     }
 
     /// The server-instance id: random, made once per install, carried in every bundle.
