@@ -64,8 +64,9 @@ public actor GroupCommitWriter {
     }
 
     /// Once the queue has stayed empty for `refillAfterIdle`, refills the store's reserve of
-    /// free pages in a random order (SECURITY.md §4.2). A failure (a nearly full disk) leaves
-    /// the reserve as it was: it is tried again after the next batch.
+    /// free pages in a random order and empties the WAL (SECURITY.md §4.2). A failure (a nearly
+    /// full disk, a reader in the way) leaves things as they were: they are tried again after
+    /// the next batch.
     private func scheduleRefill() {
         guard !refillScheduled else { return }
         refillScheduled = true
@@ -83,5 +84,9 @@ public actor GroupCommitWriter {
             return
         }
         _ = try? await database.refillFreePages()
+        // After the refill, whose fillers pass through the WAL too: the WAL tells the order of
+        // the last commits (§4.2). Tips that came during the refill schedule the next try.
+        guard committedBatches == seen, !flushing, pending.isEmpty else { return }
+        _ = try? await database.truncateLog()
     }
 }

@@ -140,6 +140,19 @@ public final class IntakeDatabase: Sendable {
         return try pool.write(Self.refill)
     }
 
+    /// Copies the WAL into the database file and truncates it to nothing (SECURITY.md §4.2).
+    /// The WAL keeps a quiet server's newest tips in the order they committed, one commit
+    /// each, until SQLite's next checkpoint, and older frames past its end until they are
+    /// overwritten: an idle writer empties it. Returns false if a reader kept it from
+    /// finishing (it is tried again at the next idle second).
+    @discardableResult
+    public func truncateLog() async throws -> Bool {
+        try await pool.writeWithoutTransaction { db in
+            let r = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            return (r?[0] as Int?) == 0
+        }
+    }
+
     private var refillHasRoom: Bool {
         guard let free = DiskFloorRepository.freeBytes((path as NSString).deletingLastPathComponent) else { return false }
         return free >= Self.refillMinimumFreeBytes

@@ -242,6 +242,25 @@ import Testing
         #expect(abs(rho) < 0.3, "rank correlation of arrival order and file position: \(rho)")
     }
 
+    /// The WAL holds a quiet server's last tips in the order they committed, one commit each:
+    /// an idle writer copies it into the database file and truncates it to nothing.
+    @Test func idleWriterEmptiesTheLog() async throws {
+        let dir = scratchDirectory("wal").appendingPathComponent("data").path
+        let db = try IntakeDatabase(directory: dir)
+        let writer = GroupCommitWriter(database: db, refillAfterIdle: .milliseconds(20))
+        let wal = (dir as NSString).appendingPathComponent(IntakeDatabase.fileName + "-wal")
+        func walBytes() throws -> Int { (try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? -1 }
+        for i in 0..<5 { try await writer.submit(Self.marked(i)) }
+        #expect(try walBytes() > 4144 * 5, "the tips are in the WAL first")
+        var size = try walBytes()
+        for _ in 0..<250 where size != 0 {
+            try await Task.sleep(for: .milliseconds(20))
+            size = try walBytes()
+        }
+        #expect(size == 0, "\(size) bytes left in the WAL")
+        #expect(try db.counts().total == 5)
+    }
+
     /// The group-commit writer refills the reserve once its queue has stayed empty.
     @Test func idleWriterRefillsTheReserve() async throws {
         let db = try IntakeDatabase(directory: scratchDirectory("refill").appendingPathComponent("data").path)
