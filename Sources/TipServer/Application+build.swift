@@ -66,7 +66,7 @@ public struct ServerDependencies: Sendable {
             }
         }
         let metrics = ServerMetrics()
-        let writer = GroupCommitWriter(database: db, onBatch: { metrics.batch($0) })
+        let writer = GroupCommitWriter(database: db, onBatch: { metrics.batch($0) }, onIdle: ProcessMemory.trim)
         let repository = DiskFloorRepository(base: writer, directory: config.dataDirectory, minimumFreeBytes: config.minFreeBytes)
         var deps = ServerDependencies(repository: repository, keys: keys, logger: logger, pages: pages)
         deps.metrics = metrics

@@ -13,6 +13,9 @@ public actor GroupCommitWriter {
 
     /// Told each committed batch's size (for the metrics' batch histogram).
     let onBatch: @Sendable (Int) -> Void
+    /// Called once the idle work is done (below): the server hands freed memory back to the
+    /// system there, so an idle server after a flood is as small as a fresh one.
+    let onIdle: @Sendable () -> Void
     /// How long the queue must stay empty before the store's reserve of free pages is refilled
     /// (§4.2): a refill is a few tens of milliseconds of writing, which tips arriving during a
     /// flood should not wait behind.
@@ -23,12 +26,13 @@ public actor GroupCommitWriter {
 
     public init(
         database: IntakeDatabase, maxBatch: Int = 256, refillAfterIdle: Duration = .seconds(1),
-        onBatch: @escaping @Sendable (Int) -> Void = { _ in }
+        onBatch: @escaping @Sendable (Int) -> Void = { _ in }, onIdle: @escaping @Sendable () -> Void = {}
     ) {
         self.database = database
         self.maxBatch = maxBatch
         self.refillAfterIdle = refillAfterIdle
         self.onBatch = onBatch
+        self.onIdle = onIdle
     }
 
     public func submit(_ tip: SealedTip) async throws {
@@ -64,7 +68,8 @@ public actor GroupCommitWriter {
     }
 
     /// Once the queue has stayed empty for `refillAfterIdle`, refills the store's reserve of
-    /// free pages in a random order and empties the WAL (SECURITY.md §4.2). A failure (a nearly
+    /// free pages in a random order, empties the WAL (SECURITY.md §4.2) and releases the
+    /// page caches' memory. A failure (a nearly
     /// full disk, a reader in the way) leaves things as they were: they are tried again after
     /// the next batch.
     private func scheduleRefill() {
@@ -88,5 +93,8 @@ public actor GroupCommitWriter {
         // the last commits (§4.2). Tips that came during the refill schedule the next try.
         guard committedBatches == seen, !flushing, pending.isEmpty else { return }
         _ = try? await database.truncateLog()
+        // The page caches a flood filled (the writer's and the readers') go back to malloc.
+        await database.releaseMemory()
+        onIdle()
     }
 }

@@ -165,6 +165,15 @@ public final class IntakeDatabase: Sendable {
         }
     }
 
+    /// Frees what the connections' page caches hold and do not need (GRDB's `releaseMemory`):
+    /// an idle server keeps no flood's worth of pages (issue 9's idle RSS goal).
+    /// Without blocking the caller: the writer's memory on the writer's queue, the readers'
+    /// (closed) when they are done.
+    public func releaseMemory() async {
+        try? await pool.writeWithoutTransaction { db in db.releaseMemory() }
+        pool.releaseMemoryEventually()
+    }
+
     private var refillHasRoom: Bool {
         guard let free = DiskFloorRepository.freeBytes((path as NSString).deletingLastPathComponent) else { return false }
         return free >= Self.refillMinimumFreeBytes

@@ -3,6 +3,7 @@ import GRDB
 import TipCore
 import TipCrypto
 import Logging
+import Synchronization
 import TipServer
 @testable import TipStore
 import TipTestSupport
@@ -247,7 +248,8 @@ import Testing
     @Test func idleWriterEmptiesTheLog() async throws {
         let dir = scratchDirectory("wal").appendingPathComponent("data").path
         let db = try IntakeDatabase(directory: dir)
-        let writer = GroupCommitWriter(database: db, refillAfterIdle: .milliseconds(20))
+        let idle = Mutex(0)
+        let writer = GroupCommitWriter(database: db, refillAfterIdle: .milliseconds(20), onIdle: { idle.withLock { $0 += 1 } })
         let wal = (dir as NSString).appendingPathComponent(IntakeDatabase.fileName + "-wal")
         func walBytes() throws -> Int { (try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? -1 }
         for i in 0..<5 { try await writer.submit(Self.marked(i)) }
@@ -259,6 +261,9 @@ import Testing
         }
         #expect(size == 0, "\(size) bytes left in the WAL")
         #expect(try db.counts().total == 5)
+        // Then the server's idle hook (it hands freed memory back to the system), once.
+        for _ in 0..<100 where idle.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(idle.withLock { $0 } == 1)
     }
 
     /// The group-commit writer refills the reserve once its queue has stayed empty.
