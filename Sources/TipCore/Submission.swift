@@ -125,41 +125,36 @@ extension Submission.Wire {
     /// one). JSONDecoder was a fifth of a submission's request handling (issue 9's profile).
     static func plain(_ data: Data) -> Self? {
         data.withUnsafeBytes { (b: UnsafeRawBufferPointer) -> Self? in
-            var at = 0
-            func byte(_ c: UInt8) -> Bool {
-                guard at < b.count, b[at] == c else { return false }
-                at += 1
-                return true
-            }
+            var r = PlainReader(b)
             // A string of printable ASCII other than '"' and '\\', after its opening quote.
             func string() -> String? {
-                let start = at
-                while at < b.count, b[at] != 0x22 {
-                    guard (0x20...0x7e).contains(b[at]), b[at] != 0x5c else { return nil }
-                    at += 1
+                let start = r.at
+                while r.at < b.count, b[r.at] != 0x22 {
+                    guard (0x20...0x7e).contains(b[r.at]), b[r.at] != 0x5c else { return nil }
+                    r.at += 1
                 }
-                guard at < b.count else { return nil }
-                defer { at += 1 }
-                return String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<at]), as: UTF8.self)
+                guard r.at < b.count else { return nil }
+                defer { r.at += 1 }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<r.at]), as: UTF8.self)
             }
             var v: Int?, keyID: String?, sealed: String?
-            guard byte(0x7b) else { return nil }  // {
+            guard r.take(0x7b) else { return nil }  // {
             for i in 0..<3 {
-                guard i == 0 || byte(0x2c), byte(0x22), let name = string(), byte(0x3a) else { return nil }
+                guard i == 0 || r.take(0x2c), r.take(0x22), let name = string(), r.take(0x3a) else { return nil }
                 switch name {
                 case "v" where v == nil:
-                    guard byte(0x31) else { return nil }  // the number 1, and only that
+                    guard r.take(0x31) else { return nil }  // the number 1, and only that
                     v = 1
                 case "key_id" where keyID == nil:
-                    guard byte(0x22), let s = string() else { return nil }
+                    guard r.take(0x22), let s = string() else { return nil }
                     keyID = s
                 case "sealed" where sealed == nil:
-                    guard byte(0x22), let s = string() else { return nil }
+                    guard r.take(0x22), let s = string() else { return nil }
                     sealed = s
                 default: return nil
                 }
             }
-            guard byte(0x7d), at == b.count, let v, let keyID, let sealed else { return nil }
+            guard r.take(0x7d), r.atEnd, let v, let keyID, let sealed else { return nil }
             return Self(v: v, key_id: keyID, sealed: sealed, pow: nil)
         }
     }

@@ -14,30 +14,25 @@ extension TipDocument {
     /// The document, or nil for the strict reader. Throws only `TipDocument`'s own limits,
     /// which the strict reader would throw for the same members.
     static func plain(_ b: UnsafeRawBufferPointer) throws -> TipDocument? {
-        var at = 0
-        func byte(_ c: UInt8) -> Bool {
-            guard at < b.count, b[at] == c else { return false }
-            at += 1
-            return true
-        }
+        var r = PlainReader(b)
         // A string's value, after its opening quote; nil for anything JSON would read
         // differently from a plain copy with the simple escapes undone, or would refuse.
         func string() -> String? {
             var out = [UInt8]()
-            var start = at
-            while at < b.count {
-                let c = b[at]
+            var start = r.at
+            while r.at < b.count {
+                let c = b[r.at]
                 if c == 0x22 {
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[start..<at]))
-                    at += 1
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[start..<r.at]))
+                    r.at += 1
                     return String(validating: out, as: UTF8.self)
                 }
                 if c < 0x20 { return nil }
                 if c == 0x5c {
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[start..<at]))
-                    guard at + 1 < b.count else { return nil }
-                    switch b[at + 1] {
-                    case 0x22, 0x5c, 0x2f: out.append(b[at + 1])  // \" \\ \/
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[start..<r.at]))
+                    guard r.at + 1 < b.count else { return nil }
+                    switch b[r.at + 1] {
+                    case 0x22, 0x5c, 0x2f: out.append(b[r.at + 1])  // \" \\ \/
                     case 0x62: out.append(0x08)  // \b
                     case 0x66: out.append(0x0c)  // \f
                     case 0x6e: out.append(0x0a)  // \n
@@ -45,25 +40,25 @@ extension TipDocument {
                     case 0x74: out.append(0x09)  // \t
                     default: return nil  // \u, and anything JSON refuses
                     }
-                    at += 2
-                    start = at
+                    r.at += 2
+                    start = r.at
                     continue
                 }
-                at += 1
+                r.at += 1
             }
             return nil
         }
-        func quoted() -> String? { byte(0x22) ? string() : nil }
+        func quoted() -> String? { r.take(0x22) ? string() : nil }
 
         var v = false, body: String?, fields: [String: String]?, lang: String?
-        guard byte(0x7b) else { return nil }  // {
+        guard r.take(0x7b) else { return nil }  // {
         var first = true
-        while !byte(0x7d) {  // }
-            guard first || byte(0x2c), let name = quoted(), byte(0x3a) else { return nil }
+        while !r.take(0x7d) {  // }
+            guard first || r.take(0x2c), let name = quoted(), r.take(0x3a) else { return nil }
             first = false
             switch name {
             case "v" where !v:
-                guard byte(0x31), at < b.count, b[at] == 0x2c || b[at] == 0x7d else { return nil }  // 1, and only that
+                guard r.take(0x31), r.at < b.count, b[r.at] == 0x2c || b[r.at] == 0x7d else { return nil }  // 1, and only that
                 v = true
             case "body" where body == nil:
                 guard let s = quoted() else { return nil }
@@ -72,11 +67,11 @@ extension TipDocument {
                 guard let s = quoted() else { return nil }
                 lang = s
             case "fields" where fields == nil:
-                guard byte(0x7b) else { return nil }
+                guard r.take(0x7b) else { return nil }
                 var f = [String: String]()
                 var firstField = true
-                while !byte(0x7d) {
-                    guard firstField || byte(0x2c), let k = quoted(), byte(0x3a), let value = quoted() else { return nil }
+                while !r.take(0x7d) {
+                    guard firstField || r.take(0x2c), let k = quoted(), r.take(0x3a), let value = quoted() else { return nil }
                     firstField = false
                     // Named twice (as Swift strings compare, as the strict reader's keys do):
                     // the strict reader refuses it with its own error.
@@ -87,7 +82,7 @@ extension TipDocument {
                 return nil
             }
         }
-        guard at == b.count, v, let body else { return nil }
+        guard r.atEnd, v, let body else { return nil }
         return try TipDocument(body: body, fields: fields ?? [:], lang: lang)
     }
 }
