@@ -13,20 +13,13 @@ enum Connection {
         at path: String, label: String, newStorePageSize: Int? = nil, writerCheckpointPages: Int? = nil
     ) throws -> DatabasePool {
         var config = Configuration()
-        config.label = label
-        // Statement arguments are ciphertext or ids; keep them out of errors and traces anyway.
-        config.publicStatementArguments = false
-        config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             if !db.configuration.readonly {
                 if let size = newStorePageSize { try db.execute(sql: "PRAGMA page_size = \(size)") }
                 if let pages = writerCheckpointPages { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(pages)") }
             }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
-        let pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DatabasePool(path: path, configuration: configuration(label: label, config))
         // GRDB switches the writer to synchronous=NORMAL right after enabling WAL, after
         // prepareDatabase ran. NORMAL can lose the last commits on power loss, which would
         // break "a 201 means durable" (non-negotiable 4), so set FULL again on the single
@@ -41,6 +34,22 @@ enum Connection {
             }
         }
         return pool
+    }
+
+    /// `config` with what every connection to a store gets, after its own preparation: FULL,
+    /// `secure_delete`, foreign keys, statement arguments kept out of errors.
+    static func configuration(label: String, _ config: Configuration = Configuration()) -> Configuration {
+        var config = config
+        config.label = label
+        // Statement arguments are ciphertext or ids; keep them out of errors and traces anyway.
+        config.publicStatementArguments = false
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        return config
     }
 
     /// Creates `dir` with mode 0700 if it is missing, and refuses one that others can read.

@@ -68,10 +68,9 @@ public actor GroupCommitWriter {
     }
 
     /// Once the queue has stayed empty for `refillAfterIdle`, refills the store's reserve of
-    /// free pages in a random order, empties the WAL (SECURITY.md §4.2) and releases the
-    /// page caches' memory. A failure (a nearly
-    /// full disk, a reader in the way) leaves things as they were: they are tried again after
-    /// the next batch.
+    /// free pages in a random order, empties the WAL (SECURITY.md §4.2) and releases the page
+    /// caches' memory. A failure (a nearly full disk, a reader in the way) leaves things as
+    /// they were: they are tried again after the next batch.
     private func scheduleRefill() {
         guard !refillScheduled else { return }
         refillScheduled = true

@@ -141,13 +141,8 @@ public final class IntakeDatabase: Sendable {
         // writer's 2 MB cache the fillers left an idle server 2 MB larger (malloc keeps what
         // SQLite frees), against issue 9's idle RSS goal of 40 MB.
         var config = Configuration()
-        config.label = "tipgate.intake.refill"
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA cache_size = -256")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-        }
-        let queue = try DatabaseQueue(path: path, configuration: config)
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -256") }
+        let queue = try DatabaseQueue(path: path, configuration: Connection.configuration(label: "tipgate.intake.refill", config))
         defer { try? queue.close() }
         return try queue.write(Self.refill)
     }
@@ -159,10 +154,12 @@ public final class IntakeDatabase: Sendable {
     /// finishing (it is tried again at the next idle second).
     @discardableResult
     public func truncateLog() async throws -> Bool {
-        try await pool.writeWithoutTransaction { db in
-            let r = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-            return (r?[0] as Int?) == 0
-        }
+        try await pool.writeWithoutTransaction(Self.checkpointTruncating)
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: whether it finished (no reader kept it from the end).
+    private static func checkpointTruncating(_ db: Database) throws -> Bool {
+        try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")?[0] as Int? == 0
     }
 
     /// Frees what the connections' page caches hold and do not need (GRDB's `releaseMemory`):
@@ -308,7 +305,7 @@ public final class IntakeDatabase: Sendable {
                 result.deleted += 1
             }
         }
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        _ = try pool.writeWithoutTransaction(Self.checkpointTruncating)
         return result
     }
 
@@ -326,7 +323,7 @@ public final class IntakeDatabase: Sendable {
             try db.execute(sql: "DELETE FROM tip WHERE day < ?", arguments: [cutoff.text])
             return db.changesCount
         }
-        if n > 0 { try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }
+        if n > 0 { _ = try pool.writeWithoutTransaction(Self.checkpointTruncating) }
         return n
     }
 
