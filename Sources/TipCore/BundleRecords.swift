@@ -84,7 +84,10 @@ enum CanonicalBase64 {
                 var i = 0
                 var o = 0
                 while i < n - 4 {
-                    let a = v[Int(s[i])], b = v[Int(s[i + 1])], c = v[Int(s[i + 2])], d = v[Int(s[i + 3])]
+                    let a = v[Int(s[i])]
+                    let b = v[Int(s[i + 1])]
+                    let c = v[Int(s[i + 2])]
+                    let d = v[Int(s[i + 3])]
                     guard (a | b | c | d) & 0x80 == 0 else { throw Invalid() }
                     out[o] = a << 2 | b >> 4
                     out[o + 1] = b << 4 | c >> 2
@@ -92,12 +95,14 @@ enum CanonicalBase64 {
                     i += 4
                     o += 3
                 }
-                let a = v[Int(s[i])], b = v[Int(s[i + 1])]
+                let a = v[Int(s[i])]
+                let b = v[Int(s[i + 1])]
                 guard (a | b) & 0x80 == 0 else { throw Invalid() }
                 out[o] = a << 2 | b >> 4
                 switch pad {
                 case 0:
-                    let c = v[Int(s[i + 2])], d = v[Int(s[i + 3])]
+                    let c = v[Int(s[i + 2])]
+                    let d = v[Int(s[i + 3])]
                     guard (c | d) & 0x80 == 0 else { throw Invalid() }
                     out[o + 1] = b << 4 | c >> 2
                     out[o + 2] = c << 6 | d

@@ -168,11 +168,15 @@ public enum ExportBundle {
                 }
             }
             bad = firstBad.min().flatMap { $0 == Int.max ? nil : $0 }
-            guard let bad else { return initialized = n }
+            guard let bad else {
+                initialized = n
+                return
+            }
             // Lines before the first bad one all hold tips (their chunks stopped later, if at
             // all); keep those, for errors of earlier lines to come first, and release the rest.
             for c in 0..<chunks {
-                let start = max(bad, c * chunk), end = min(n, (c + 1) * chunk, firstBad[c])
+                let start = max(bad, c * chunk)
+                let end = min(n, (c + 1) * chunk, firstBad[c])
                 if end > start { (out.baseAddress! + start).deinitialize(count: end - start) }
             }
             initialized = bad

@@ -108,7 +108,8 @@ public enum FormDocument {
     private static func decode(
         _ form: UnsafeRawBufferPointer, _ r: Range<Int>, into out: UnsafeMutableRawBufferPointer, at: Int
     ) throws -> Int {
-        var i = r.lowerBound, n = at
+        var i = r.lowerBound
+        var n = at
         while i < r.upperBound {
             var b = form[i]
             if b == 0x2b {
@@ -143,16 +144,25 @@ public enum FormDocument {
         while i < b.count {
             let c = b[i]
             let need: Int
-            var lo: UInt8 = 0x80, hi: UInt8 = 0xbf
+            var lo: UInt8 = 0x80
+            var hi: UInt8 = 0xbf
             switch c {
             case 0x00...0x7f: need = 0
             case 0xc2...0xdf: need = 1
-            case 0xe0: need = 2; lo = 0xa0
+            case 0xe0:
+                need = 2
+                lo = 0xa0
             case 0xe1...0xec, 0xee, 0xef: need = 2
-            case 0xed: need = 2; hi = 0x9f
-            case 0xf0: need = 3; lo = 0x90
+            case 0xed:
+                need = 2
+                hi = 0x9f
+            case 0xf0:
+                need = 3
+                lo = 0x90
             case 0xf1...0xf3: need = 3
-            case 0xf4: need = 3; hi = 0x8f
+            case 0xf4:
+                need = 3
+                hi = 0x8f
             default: return false
             }
             guard i + need < b.count else { return false }
@@ -185,11 +195,21 @@ public enum FormDocument {
             let digits: StaticString = "0123456789abcdef"
             for b in v {
                 switch b {
-                case 0x22: byte(0x5c); byte(0x22)
-                case 0x5c: byte(0x5c); byte(0x5c)
-                case 0x0a: byte(0x5c); byte(0x6e)
-                case 0x0d: byte(0x5c); byte(0x72)
-                case 0x09: byte(0x5c); byte(0x74)
+                case 0x22:
+                    byte(0x5c)
+                    byte(0x22)
+                case 0x5c:
+                    byte(0x5c)
+                    byte(0x5c)
+                case 0x0a:
+                    byte(0x5c)
+                    byte(0x6e)
+                case 0x0d:
+                    byte(0x5c)
+                    byte(0x72)
+                case 0x09:
+                    byte(0x5c)
+                    byte(0x74)
                 case 0x00...0x1f:
                     put("\\u00")
                     digits.withUTF8Buffer { d in

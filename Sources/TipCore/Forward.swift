@@ -42,7 +42,8 @@ public struct ForwardDocument: Equatable, Sendable {
         }
         for (name, label) in [("category", category), ("urgency", urgency)] {
             guard let label else { continue }
-            let ok = (1...Self.maxLabelBytes).contains(label.utf8.count)
+            let ok =
+                (1...Self.maxLabelBytes).contains(label.utf8.count)
                 && label.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d || $0 == 0x5f }
             guard ok else { throw FormatError("bad_forward", "a forward's \(name) is 1 to \(Self.maxLabelBytes) of a-z, 0-9, - and _") }
         }

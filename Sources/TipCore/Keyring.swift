@@ -81,7 +81,8 @@ public struct KeyringPayload: Equatable, Sendable {
             Wire(
                 v: Self.version, serial: serial, issued: issued.text, expires: expires.text, root_key_id: rootKeyID.hex,
                 intake_keys: intakeKeys.map {
-                    .init(key_id: $0.keyID.hex, public_key: Data($0.publicKey).base64EncodedString(), not_before: $0.notBefore.text,
+                    .init(
+                        key_id: $0.keyID.hex, public_key: Data($0.publicKey).base64EncodedString(), not_before: $0.notBefore.text,
                         not_after: $0.notAfter?.text)
                 }, scripts: scripts,
                 forwarding_key: forwardingKey.map { .init(key_id: $0.keyID.hex, public_key: Data($0.publicKey).base64EncodedString()) }))

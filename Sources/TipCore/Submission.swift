@@ -137,7 +137,9 @@ extension Submission.Wire {
                 defer { r.at += 1 }
                 return String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<r.at]), as: UTF8.self)
             }
-            var v: Int?, keyID: String?, sealed: String?
+            var v: Int?
+            var keyID: String?
+            var sealed: String?
             guard r.take(0x7b) else { return nil }  // {
             for i in 0..<3 {
                 guard i == 0 || r.take(0x2c), r.take(0x22), let name = string(), r.take(0x3a) else { return nil }

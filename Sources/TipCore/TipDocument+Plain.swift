@@ -50,7 +50,10 @@ extension TipDocument {
         }
         func quoted() -> String? { r.take(0x22) ? string() : nil }
 
-        var v = false, body: String?, fields: [String: String]?, lang: String?
+        var v = false
+        var body: String?
+        var fields: [String: String]?
+        var lang: String?
         guard r.take(0x7b) else { return nil }  // {
         var first = true
         while !r.take(0x7d) {  // }

@@ -40,7 +40,8 @@ public struct TipDocument: Equatable, Sendable {
             }
         }
         if let lang {
-            let ok = !lang.isEmpty && lang.utf8.count <= Self.maxLangBytes
+            let ok =
+                !lang.isEmpty && lang.utf8.count <= Self.maxLangBytes
                 && lang.utf8.allSatisfy { c in
                     (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || c == 0x2d
                 }

@@ -176,7 +176,9 @@ public enum VaultArchive {
     public static func decode(_ data: Data) throws -> [Entry] {
         let bad = FormatError("bad_backup", "the backup's contents are damaged")
         let bytes = [UInt8](data)
-        var i = 0, entries = [Entry](), seen = Set<String>()
+        var i = 0
+        var entries = [Entry]()
+        var seen = Set<String>()
         func integer(_ width: Int) throws -> Int {
             guard bytes.count - i >= width else { throw bad }
             var v: UInt64 = 0

@@ -93,7 +93,10 @@ public enum KeyShare {
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws -> Contents {
         var s = Scanner(b: bytes)
-        var version: Int?, kindOK = false, keyring: Data?, keys: [IntakeKeyPair]?
+        var version: Int?
+        var kindOK = false
+        var keyring: Data?
+        var keys: [IntakeKeyPair]?
         try s.object { name, s in
             switch name {
             case "v": version = try s.integer()
@@ -105,7 +108,8 @@ public enum KeyShare {
                 guard let d = StrictBase64.decode(s.text(r)), !d.isEmpty else { throw badShare("keyring is not base64") }
                 keyring = d
             case "keys":
-                var list = [IntakeKeyPair](), ids = Set<KeyID>()
+                var list = [IntakeKeyPair]()
+                var ids = Set<KeyID>()
                 try s.array { s in
                     guard list.count < maxKeys else { throw badShare("too many keys") }
                     let k = try key(&s)
@@ -125,7 +129,9 @@ public enum KeyShare {
     }
 
     private static func key(_ s: inout Scanner) throws -> IntakeKeyPair {
-        var id: KeyID?, pk: [UInt8]?, sk: SecureBytes?
+        var id: KeyID?
+        var pk: [UInt8]?
+        var sk: SecureBytes?
         try s.object { name, s in
             switch name {
             case "key_id":

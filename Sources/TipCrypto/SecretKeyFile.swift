@@ -55,10 +55,12 @@ public enum SecretKeyFile {
             throw CryptoError.badKeyFile("the Argon2id limits are out of range")
         }
         let salt = Random.bytes(crypto_pwhash_saltbytes())
-        let header = Data(magic.utf8) + StrictHeader(
-            kdf: "argon2id13", key_id: keyID, kind: kind, memlimit: mem, opslimit: ops,
-            salt: Data(salt).base64EncodedString()
-        ).line()
+        let header =
+            Data(magic.utf8)
+            + StrictHeader(
+                kdf: "argon2id13", key_id: keyID, kind: kind, memlimit: mem, opslimit: ops,
+                salt: Data(salt).base64EncodedString()
+            ).line()
         let key = try boxKey(passphrase: passphrase, salt: salt, ops: ops, mem: mem, header: header)
         let nonce = Random.bytes(crypto_secretbox_noncebytes())
         var box = [UInt8](repeating: 0, count: secret.count + crypto_secretbox_macbytes())
@@ -87,10 +89,12 @@ public enum SecretKeyFile {
         guard PassphraseKey.limitsAllowed(opslimit: h.opslimit, memlimit: h.memlimit),
             let salt = StrictBase64.decode(h.salt), salt.count == crypto_pwhash_saltbytes()
         else { throw CryptoError.badKeyFile("the key file's parameters are out of range") }
-        let nb = crypto_secretbox_noncebytes(), mb = crypto_secretbox_macbytes()
+        let nb = crypto_secretbox_noncebytes()
+        let mb = crypto_secretbox_macbytes()
         guard payload.count > nb + mb else { throw CryptoError.badKeyFile("the key file is truncated") }
         let key = try boxKey(passphrase: passphrase, salt: Array(salt), ops: h.opslimit, mem: h.memlimit, header: headerBytes)
-        let nonce = Array(payload.prefix(nb)), box = Array(payload.dropFirst(nb))
+        let nonce = Array(payload.prefix(nb))
+        let box = Array(payload.dropFirst(nb))
         let secret = SecureBytes(count: box.count - mb)
         let rc = secret.withUnsafeMutableBytes { m in
             key.withUnsafeBytes { k in

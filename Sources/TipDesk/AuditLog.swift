@@ -155,7 +155,9 @@ public enum AuditLog {
                 return result(
                     .init(
                         seq: last + 1,
-                        message: "entries \(last + 1) to \(anchor.seq) are missing: the log was cut short after the last backup or ack recorded entry \(anchor.seq)"))
+                        message:
+                            "entries \(last + 1) to \(anchor.seq) are missing: the log was cut short after the last backup or ack recorded entry \(anchor.seq)")
+                )
             }
             guard Hex.encode(rows[Int(anchor.seq) - 1].mac) == anchor.head else {
                 return result(

@@ -68,7 +68,8 @@ public struct VaultBackup {
         let fm = FileManager.default
         var entries = [VaultArchive.Entry]()
         for name in try fm.contentsOfDirectory(atPath: vault.keysDirectory.path).sorted() {
-            let path = "keys/\(name)", url = vault.keysDirectory.appendingPathComponent(name)
+            let path = "keys/\(name)"
+            let url = vault.keysDirectory.appendingPathComponent(name)
             guard VaultArchive.isSafePath(path), (try fm.attributesOfItem(atPath: url.path))[.type] as? FileAttributeType == .typeRegular,
                 let data = fm.contents(atPath: url.path)
             else { throw DeskError("cannot back up keys/\(name): not a key file", hints: ["move it out of the vault's keys directory"]) }
@@ -112,7 +113,9 @@ public struct VaultBackup {
 
     /// Verifies and decrypts a whole backup; throws before returning anything on any defect.
     static func open(_ file: Data, name: String, passphrase: SecureBytes) throws -> Data {
-        let header: BackupHeader, headerBytes: Data, start: Int
+        let header: BackupHeader
+        let headerBytes: Data
+        let start: Int
         do { (header, headerBytes, start) = try BackupHeader.decode(file) } catch let e as FormatError {
             throw DeskError("\(name) is not a tipdesk backup: \(e.message)")
         }
@@ -122,7 +125,8 @@ public struct VaultBackup {
         let key = try PassphraseKey.derive(
             passphrase: passphrase, salt: header.salt, opslimit: header.opslimit, memlimit: header.memlimit, context: headerBytes)
         let body = [UInt8](file.dropFirst(start))
-        let first = SecretStream.headerBytes, magicChunk = streamMagic.count + SecretStream.overhead
+        let first = SecretStream.headerBytes
+        let magicChunk = streamMagic.count + SecretStream.overhead
         guard body.count > first + magicChunk else { throw DeskError("\(name) is truncated", hints: ["nothing was written; use another copy of the backup"]) }
         let wrong = DeskError("wrong passphrase, or the backup was altered", hints: ["nothing was written"])
         let reader: SecretStream.Reader
@@ -131,7 +135,9 @@ public struct VaultBackup {
             let magic = try body.withUnsafeBytes { try reader.pull(UnsafeRawBufferPointer(rebasing: $0[first..<first + magicChunk])) }
             guard Data(magic.message) == streamMagic, !magic.final else { throw wrong }
         } catch { throw wrong }
-        var plain = Data(), offset = first + magicChunk, part = 1
+        var plain = Data()
+        var offset = first + magicChunk
+        var part = 1
         while offset < body.count {
             let n = min(chunkSize + SecretStream.overhead, body.count - offset)
             do {
@@ -148,7 +154,9 @@ public struct VaultBackup {
                 throw DeskError("\(name) is damaged: there is data after its end", hints: ["nothing was written"])
             }
         }
-        guard reader.finished else { throw DeskError("\(name) is truncated: its final part is missing", hints: ["nothing was written; use another copy of the backup"]) }
+        guard reader.finished else {
+            throw DeskError("\(name) is truncated: its final part is missing", hints: ["nothing was written; use another copy of the backup"])
+        }
         return plain
     }
 
@@ -157,7 +165,8 @@ public struct VaultBackup {
     /// it (dir 0700, files 0600, fsynced) that is renamed into place only when complete.
     public static func restore(_ file: Data, name: String, passphrase: SecureBytes, to vault: Vault) throws -> Report {
         let fm = FileManager.default
-        let target = vault.directory.standardizedFileURL, parent = target.deletingLastPathComponent()
+        let target = vault.directory.standardizedFileURL
+        let parent = target.deletingLastPathComponent()
         func refuseExisting() throws {
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: target.path, isDirectory: &isDir) {

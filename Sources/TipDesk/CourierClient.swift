@@ -33,7 +33,9 @@ public struct Courier {
 
     func key() throws -> SigningKeyPair {
         guard let data = FileManager.default.contents(atPath: keyURL.path) else {
-            throw DeskError("no courier key in \(directory.path)", hints: ["create one with: tipdesk courier init", "then register it on the server: tipgate reviewers add"])
+            throw DeskError(
+                "no courier key in \(directory.path)",
+                hints: ["create one with: tipdesk courier init", "then register it on the server: tipgate reviewers add"])
         }
         do { return try CourierKey.decode(data) } catch { throw DeskError("the courier key file is damaged") }
     }

@@ -58,7 +58,8 @@ public enum ForwardDelivery {
                 let r = try await client.post("/api/v1/tips", body: submission.encoded(), contentType: "application/json")
                 guard r.status == 201 else {
                     let code = (try? JSONSerialization.jsonObject(with: r.body) as? [String: Any])?["error"] as? String
-                    throw DeskError("\(URL(string: to)?.host ?? to) refused it (HTTP \(r.status)\(code.map { ", \(TerminalText.preview($0, limit: 40))" } ?? ""))")
+                    throw DeskError(
+                        "\(URL(string: to)?.host ?? to) refused it (HTTP \(r.status)\(code.map { ", \(TerminalText.preview($0, limit: 40))" } ?? ""))")
                 }
                 report.delivered.append((name, URL(string: to)?.host ?? to))
                 do { try fm.removeItem(at: url) } catch {

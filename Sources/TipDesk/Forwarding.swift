@@ -64,7 +64,10 @@ extension VaultSession {
             guard let k = fields.keys.first(where: { $0.lowercased() == f.lowercased() }) else {
                 throw DeskError(
                     "tip \(id) has no field \(TerminalText.preview(f, limit: 40))",
-                    hints: [doc.fields.isEmpty ? "it has no fields" : "its fields: " + doc.fields.keys.sorted().map { TerminalText.preview($0, limit: 40) }.joined(separator: ", ")])
+                    hints: [
+                        doc.fields.isEmpty
+                            ? "it has no fields" : "its fields: " + doc.fields.keys.sorted().map { TerminalText.preview($0, limit: 40) }.joined(separator: ", ")
+                    ])
             }
             fields[k] = nil
             withheld.append(k)
@@ -115,7 +118,8 @@ extension VaultSession {
         let t = try tip(id)
         let doc = try t.result.get()
         let partner = try partner(named: req.partner)
-        let directory: URL, deliverTo: String?
+        let directory: URL
+        let deliverTo: String?
         switch partner.delivery {
         case .outbox(let dir):
             (directory, deliverTo) = (URL(fileURLWithPath: dir), nil)

@@ -37,7 +37,8 @@ extension Desk {
             }
         }
         let unlocked = unlocking.map { u in Result { try u.value() } }
-        let header: ExportBundle.Header, tips: [SealedTip]
+        let header: ExportBundle.Header
+        let tips: [SealedTip]
         do { (header, tips) = try decoded.get() } catch let e as FormatError {
             throw DeskError("\(url.lastPathComponent) is not a valid bundle: \(e.message)", hints: ["export it again with: tipgate export --all"])
         }
@@ -88,7 +89,8 @@ extension VaultSession {
     /// What opens tip `i` of `tips` (§3.6) and re-encrypts it under the data key (§10.2).
     private func opening(_ tips: [SealedTip]) throws -> @Sendable (Int, inout SecureBytes) -> Outcome {
         let opener = try tips.isEmpty ? TipOpener(keys: []) : opener()
-        let key = dataKey, rules = try desk.suggester()
+        let key = dataKey
+        let rules = try desk.suggester()
         return { i, scratch in
             let t = tips[i]
             let hash = Hex.encode(BLAKE2b.hash(t.sealed))
@@ -121,7 +123,8 @@ extension VaultSession {
     func importTips(_ tips: [SealedTip], instance: String, carried: Bool = false) throws -> ImportReport {
         let held = try db.heldHashes()
         // The tips to open, and each tip's place among them (-1: held, not opened again).
-        var fresh = [SealedTip](), freshAt = [Int]()
+        var fresh = [SealedTip]()
+        var freshAt = [Int]()
         if held.isEmpty {
             // A first import: every tip is new (and the bundle's array is not copied).
             fresh = tips
@@ -134,8 +137,14 @@ extension VaultSession {
             }
         }
         let retry = try db.sealedTips()
-        var added = 0, alreadyHad = 0, opened = 0, reopened = 0
-        var conflicts = [TipID](), unopened = [TipID](), suggestions = [SuggestedTriage](), forwards = [TipID]()
+        var added = 0
+        var alreadyHad = 0
+        var opened = 0
+        var reopened = 0
+        var conflicts = [TipID]()
+        var unopened = [TipID]()
+        var suggestions = [SuggestedTriage]()
+        var forwards = [TipID]()
         let progress = ProgressMeter("importing", total: retry.count + fresh.count)
         defer { progress.finish() }
         try db.write { w in

@@ -1,11 +1,11 @@
 import Foundation
+import TipCore
+import TipCrypto
+import TipStore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import TipCore
-import TipCrypto
-import TipStore
 
 /// The root key, the signed keyring and rotation (SECURITY.md §2.4–2.6), on the offline
 /// machine. Every secret key stays in the vault, so tips sealed to old keys still open.

@@ -138,7 +138,8 @@ public struct KeySharing {
     /// document, so an interrupted receive never leaves a public key without its secret.
     /// Returns false if the vault already held it.
     private func install(_ pair: IntakeKeyPair, passphrase: SecureBytes, cost: SecretKeyFile.Cost) throws -> Bool {
-        let id = pair.keyID.hex, fm = FileManager.default
+        let id = pair.keyID.hex
+        let fm = FileManager.default
         let secretURL = vault.keysDirectory.appendingPathComponent("\(id).secret")
         let publicURL = vault.keysDirectory.appendingPathComponent("\(id).public.json")
         if let data = fm.contents(atPath: publicURL.path) {
@@ -164,7 +165,8 @@ public struct KeySharing {
     private func importKeyring(_ data: Data, rootFingerprint: String?) throws -> ReceiveReport.KeyringOutcome {
         let admin = KeyAdmin(vault: vault)
         let ownRoot = try admin.rootDocument()
-        let signed: SignedKeyring, payload: KeyringPayload
+        let signed: SignedKeyring
+        let payload: KeyringPayload
         do {
             let pin: KeyringSigner.Pin
             if let ownRoot {

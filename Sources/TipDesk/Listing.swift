@@ -42,7 +42,8 @@ public struct TipFilter: Equatable, Sendable {
 public enum TipOrder {
     public static func sorted(_ tips: [OpenedTip]) -> [OpenedTip] {
         tips.sorted { a, b in
-            let ua = (a.triage?.urgency ?? .normal).rank, ub = (b.triage?.urgency ?? .normal).rank
+            let ua = (a.triage?.urgency ?? .normal).rank
+            let ub = (b.triage?.urgency ?? .normal).rank
             if ua != ub { return ua < ub }
             if a.day != b.day { return a.day > b.day }
             return a.id < b.id

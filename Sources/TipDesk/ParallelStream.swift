@@ -58,7 +58,8 @@ final class ParallelStream<T: Sendable>: @unchecked Sendable {
     /// The result for the next index, in order; waits for its chunk. Only one thread calls this.
     func next() -> T {
         precondition(nextIndex < count, "internal error: read past the end of a parallel stream")
-        let c = nextIndex / size, i = nextIndex % size
+        let c = nextIndex / size
+        let i = nextIndex % size
         if i == 0 {
             cond.lock()
             while chunks[c] == nil { cond.wait() }

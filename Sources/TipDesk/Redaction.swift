@@ -78,7 +78,8 @@ public enum Redaction {
         let text = f.scalars
         var out = [ClosedRange<Int>]()
         for start in text.indices where text[start] == first {
-            var t = start, p = 0
+            var t = start
+            var p = 0
             while p < phrase.count {
                 if phrase[p] == " " {
                     while t < text.count, text[t] == " " { t += 1 }
@@ -117,7 +118,8 @@ public enum Redaction {
         guard !ranges.isEmpty else { return (text, counts) }
         var merged = [ClosedRange<Int>]()
         for r in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            var start = r.lowerBound, end = r.upperBound
+            var start = r.lowerBound
+            var end = r.upperBound
             while start > 0, isWord(scalars[start - 1]) || isTail(scalars[start - 1]) { start -= 1 }
             while end + 1 < scalars.count, isWord(scalars[end + 1]) || isTail(scalars[end + 1]) { end += 1 }
             let r = start...end

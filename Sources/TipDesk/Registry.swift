@@ -136,7 +136,9 @@ extension VaultSession {
         guard let p = all.first(where: { $0.name.lowercased() == name.lowercased() }) else {
             throw DeskError(
                 "no partner named \(TerminalText.preview(name, limit: 40))",
-                hints: all.isEmpty ? ["add one with: tipdesk partners add NAME --public-key FILE --fingerprint FP …"] : ["the partners: " + all.map(\.name).joined(separator: ", ")])
+                hints: all.isEmpty
+                    ? ["add one with: tipdesk partners add NAME --public-key FILE --fingerprint FP …"]
+                    : ["the partners: " + all.map(\.name).joined(separator: ", ")])
         }
         return p
     }
@@ -163,7 +165,8 @@ extension VaultSession {
                 "\(TerminalText.preview(c, limit: 40)) is not a category of this vault",
                 hints: ["the categories: " + taxonomy.categories.map(\.id).joined(separator: ", ")])
         }
-        let key: PublicKeyDocument, root: String?
+        let key: PublicKeyDocument
+        let root: String?
         if let keyring {
             guard RootIdentity.normalize(fingerprint) != nil else {
                 throw DeskError("a keyring is confirmed by its root fingerprint, root:…", hints: ["ask the partner to read it to you over a channel you trust"])
@@ -171,7 +174,8 @@ extension VaultSession {
             let payload: KeyringPayload
             do { (_, payload) = try KeyringSigner.verify(keyring, pin: .fingerprint(fingerprint), today: today) } catch let e as FormatError {
                 throw DeskError(
-                    e.code == "wrong_root" ? "the partner's keyring is not signed by the root fingerprint you confirmed" : "the partner's keyring does not verify: \(e.message)",
+                    e.code == "wrong_root"
+                        ? "the partner's keyring is not signed by the root fingerprint you confirmed" : "the partner's keyring does not verify: \(e.message)",
                     hints: ["refused: check the fingerprint with the partner over a channel you trust, and ask for its current keyring"])
             }
             guard let current = payload.current(on: today) else { throw DeskError("the partner's keyring has no current key") }
@@ -235,11 +239,14 @@ extension VaultSession {
     public func addOrganization(name: String, rootDocument: Data?, keyring: Data?, fingerprint: String) throws -> KnownOrganization {
         try Self.checkName(name, what: "organization")
         guard let wanted = RootIdentity.normalize(fingerprint) else {
-            throw DeskError("an organization is confirmed by its root fingerprint, root:…", hints: ["ask it to read the fingerprint to you over a channel you trust"])
+            throw DeskError(
+                "an organization is confirmed by its root fingerprint, root:…", hints: ["ask it to read the fingerprint to you over a channel you trust"])
         }
         let root: RootKeyDocument
         if let keyring {
-            do { root = RootIdentity.document(for: try KeyringSigner.verify(keyring, pin: .fingerprint(fingerprint)).0.rootPublicKey) } catch let e as FormatError {
+            do { root = RootIdentity.document(for: try KeyringSigner.verify(keyring, pin: .fingerprint(fingerprint)).0.rootPublicKey) } catch let e
+                as FormatError
+            {
                 throw DeskError(
                     e.code == "wrong_root" ? "the keyring is not signed by the root fingerprint you confirmed" : "the keyring does not verify: \(e.message)",
                     hints: ["refused: check the fingerprint with the organization over a channel you trust"])

@@ -139,10 +139,14 @@ extension Vault {
 
     func recoverLocked() throws {
         let fm = FileManager.default
-        let keys = keysDirectory.path, staging = stagingDirectory.path, retired = retiredDirectory.path
+        let keys = keysDirectory.path
+        let staging = stagingDirectory.path
+        let retired = retiredDirectory.path
         if !fm.fileExists(atPath: keys) {
             if isCompleteStaging() {
-                guard rename(staging, keys) == 0 else { throw DeskError("cannot finish the interrupted passphrase change: \(String(cString: strerror(errno)))") }
+                guard rename(staging, keys) == 0 else {
+                    throw DeskError("cannot finish the interrupted passphrase change: \(String(cString: strerror(errno)))")
+                }
             } else if fm.fileExists(atPath: retired) {
                 // keys.old is a whole key set: the one before a change.
                 guard rename(retired, keys) == 0 else { throw DeskError("cannot undo the interrupted passphrase change: \(String(cString: strerror(errno)))") }

@@ -41,7 +41,8 @@ public struct SuggestedTriage: Equatable, Sendable {
 
     /// Most urgent first (no urgency counts as low), then by id: a total order, ids being unique.
     public static func precedes(_ a: SuggestedTriage, _ b: SuggestedTriage) -> Bool {
-        let ua = (a.suggestion.urgency ?? .low).rank, ub = (b.suggestion.urgency ?? .low).rank
+        let ua = (a.suggestion.urgency ?? .low).rank
+        let ub = (b.suggestion.urgency ?? .low).rank
         return ua != ub ? ua < ub : a.id < b.id
     }
 

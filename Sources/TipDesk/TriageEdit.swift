@@ -34,7 +34,8 @@ extension VaultSession {
     /// with a fresh nonce and records `triage` in the audit log (which members changed, never
     /// their values), all in one transaction. An empty change only reads.
     public func triage(_ id: TipID, _ change: TriageChange) throws -> TriageResult {
-        let taxonomy = try desk.taxonomy(), rules = try desk.suggester()
+        let taxonomy = try desk.taxonomy()
+        let rules = try desk.suggester()
         return try db.write { w in
             guard let rec = try w.record(id) else { throw DeskError("no tip with id \(id)", hints: ["see the ids with: tipdesk list"]) }
             guard let box = rec.box else {
@@ -62,8 +63,10 @@ extension VaultSession {
             if !changed.isEmpty {
                 try w.replaceBox(id, box: RecordBox.seal(doc, t, id: id, key: dataKey))
                 try AuditLog.append(
-                    .triage, ["ids": .strings([id.hex]), "changed": .strings(changed)] .merging(
-                        change.acceptSuggestions ? ["accepted_suggestions": .bool(true)] : [:]) { a, _ in a },
+                    .triage,
+                    ["ids": .strings([id.hex]), "changed": .strings(changed)].merging(
+                        change.acceptSuggestions ? ["accepted_suggestions": .bool(true)] : [:]
+                    ) { a, _ in a },
                     day: today, key: dataKey, in: w)
             }
             return TriageResult(triage: t, suggestion: suggestion, changed: changed)

@@ -108,7 +108,8 @@ public struct Vault {
                 }
                 pairs.append(try IntakeKeyPair(publicKey: doc.publicKey, secretKey: secret))
             } catch let e as CryptoError where e == .wrongPassphrase {
-                throw DeskError("wrong passphrase", hints: ["the key file may also have been altered; if the passphrase is right, restore the key from a backup"])
+                throw DeskError(
+                    "wrong passphrase", hints: ["the key file may also have been altered; if the passphrase is right, restore the key from a backup"])
             } catch let e as CryptoError {
                 throw DeskError("cannot open the secret key \(doc.keyID): \(e.message)")
             }

@@ -31,7 +31,10 @@ public struct WebClient: Sendable {
         if let socks {
             guard let colon = socks.lastIndex(of: ":"), let port = Int(socks[socks.index(after: colon)...]), (1...65535).contains(port),
                 colon > socks.startIndex
-            else { throw DeskError("\(TerminalText.preview(socks, limit: 60)) is not a SOCKS proxy address", hints: ["give HOST:PORT, like 127.0.0.1:9050 for Tor"]) }
+            else {
+                throw DeskError(
+                    "\(TerminalText.preview(socks, limit: 60)) is not a SOCKS proxy address", hints: ["give HOST:PORT, like 127.0.0.1:9050 for Tor"])
+            }
             config.proxy = .socksServer(host: String(socks[..<colon]), port: port)
         }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)

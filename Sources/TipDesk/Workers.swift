@@ -37,10 +37,11 @@ enum Workers {
     static func start(_ count: Int, _ work: @escaping @Sendable () -> Void) -> Handle {
         let h = Handle(count: count)
         for _ in 0..<count {
-            let job = Unmanaged.passRetained(Job {
-                work()
-                h.leave()
-            })
+            let job = Unmanaged.passRetained(
+                Job {
+                    work()
+                    h.leave()
+                })
             var thread = pthread_t()
             let started = pthread_create(
                 &thread, nil,
@@ -160,7 +161,15 @@ extension Workers {
     private final class Flag: @unchecked Sendable {
         private let lock = NSLock()
         private var value = false
-        func set() { lock.lock(); value = true; lock.unlock() }
-        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+        func set() {
+            lock.lock()
+            value = true
+            lock.unlock()
+        }
+        var isSet: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
     }
 }

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import Logging
+import NIOCore
 
 /// The headers every response carries unless it set its own (SECURITY.md §4.4). Made once: as a computed
 /// property of the generic middleware they were parsed and checked for every response (issue

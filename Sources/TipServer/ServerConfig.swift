@@ -113,18 +113,20 @@ public struct ServerConfig: Sendable {
         }
         let (host, port) = try parseListen(r.string(forKey: ConfigKey(Key.listen)) ?? "127.0.0.1:8443")
         let maxPaddedText = r.string(forKey: ConfigKey(Key.maxPaddedBytes)) ?? r.int(forKey: ConfigKey(Key.maxPaddedBytes)).map(String.init)
-        let maxPadded = try maxPaddedText.map { s in
-            guard let n = Int(s), PaddedSize.isValid(n, maximum: PaddedSize.bundleMaximum) else {
-                throw ConfigError("maxPaddedBytes must be a power of two from 1024 to 67108864")
-            }
-            return n
-        } ?? PaddedSize.defaultMaximum
-        let level = try r.string(forKey: ConfigKey(Key.logLevel)).map { s in
-            guard let l = Logger.Level(rawValue: s) else {
-                throw ConfigError("logLevel must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return l
-        } ?? .info
+        let maxPadded =
+            try maxPaddedText.map { s in
+                guard let n = Int(s), PaddedSize.isValid(n, maximum: PaddedSize.bundleMaximum) else {
+                    throw ConfigError("maxPaddedBytes must be a power of two from 1024 to 67108864")
+                }
+                return n
+            } ?? PaddedSize.defaultMaximum
+        let level =
+            try r.string(forKey: ConfigKey(Key.logLevel)).map { s in
+                guard let l = Logger.Level(rawValue: s) else {
+                    throw ConfigError("logLevel must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return l
+            } ?? .info
         var config = ServerConfig(
             dataDirectory: try required(Key.data, "data"), host: host, port: port,
             tlsCertificatePath: try required(Key.tlsCert, "tls-cert"), tlsKeyPath: try required(Key.tlsKey, "tls-key"),
@@ -170,7 +172,8 @@ public struct ServerConfig: Sendable {
     }
 
     static func envName(_ key: String) -> String {
-        "TIPGATE_" + key.replacingOccurrences(of: ".", with: "_")
+        "TIPGATE_"
+            + key.replacingOccurrences(of: ".", with: "_")
             .replacingOccurrences(of: "([a-z])([A-Z])", with: "$1_$2", options: .regularExpression).uppercased()
     }
 

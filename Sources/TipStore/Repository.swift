@@ -1,10 +1,11 @@
 import Dispatch
 import Foundation
 import Synchronization
+import TipCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import TipCore
 
 /// Where the server puts sealed tips. SQLite now; PostgreSQL (several intake nodes) later
 /// implements the same protocol. `store` returns only once the tip is durable.

@@ -81,7 +81,8 @@ final class Slots: @unchecked Sendable {
     init(_ n: Int) { tips = Array(repeating: nil, count: n) }
 }
 
-let root = dirOption.map { URL(fileURLWithPath: $0) }
+let root =
+    dirOption.map { URL(fileURLWithPath: $0) }
     ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tipdesk-bench-\(getpid())")
 try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 defer { if !keep { try? FileManager.default.removeItem(at: root) } }
@@ -101,31 +102,35 @@ if let baselineKey {
 
 let bundleURL = root.appendingPathComponent("bench.tipgate")
 let days = (0..<60).map { Day.today.adding(days: -$0) }
-try timed("generate, seal, bundle", {
-    let slots = Slots(n)
-    DispatchQueue.concurrentPerform(iterations: 64) { chunk in
-        var rng = SplitMix(state: UInt64(chunk) &* 7919)
-        for i in stride(from: chunk, to: n, by: 64) {
-            let (lang, s) = rng.pick(sentences)
-            var body = "\(s) \(rng.pick(filler)) \(rng.next() % 100_000)"
-            for _ in 0..<Int(rng.next() % 4) { body += " \(rng.pick(sentences).1)" }
-            var fields = [String: String]()
-            if rng.next() % 3 == 0 { fields["contact"] = "+7 9\(rng.next() % 100_000_000)" }
-            if rng.next() % 2 == 0 { fields["where"] = rng.pick(filler) + " \(rng.next() % 50)" }
-            let doc = try! TipDocument(body: body, fields: fields, lang: lang)
-            let sub = try! TipSealer.seal(doc, to: key)
-            slots.tips[i] = SealedTip(id: Random.tipID(), keyID: sub.keyID, day: rng.pick(days), sealed: sub.sealed)
+try timed(
+    "generate, seal, bundle",
+    {
+        let slots = Slots(n)
+        DispatchQueue.concurrentPerform(iterations: 64) { chunk in
+            var rng = SplitMix(state: UInt64(chunk) &* 7919)
+            for i in stride(from: chunk, to: n, by: 64) {
+                let (lang, s) = rng.pick(sentences)
+                var body = "\(s) \(rng.pick(filler)) \(rng.next() % 100_000)"
+                for _ in 0..<Int(rng.next() % 4) { body += " \(rng.pick(sentences).1)" }
+                var fields = [String: String]()
+                if rng.next() % 3 == 0 { fields["contact"] = "+7 9\(rng.next() % 100_000_000)" }
+                if rng.next() % 2 == 0 { fields["where"] = rng.pick(filler) + " \(rng.next() % 50)" }
+                let doc = try! TipDocument(body: body, fields: fields, lang: lang)
+                let sub = try! TipSealer.seal(doc, to: key)
+                slots.tips[i] = SealedTip(id: Random.tipID(), keyID: sub.keyID, day: rng.pick(days), sealed: sub.sealed)
+            }
         }
-    }
-    let tips = slots.tips.map { $0! }.sorted { $0.id < $1.id }
-    try ExportBundle.encode(instance: Random.hex128(), created: .today, tips: tips) { BLAKE2b.hash($0) }.write(to: bundleURL)
-}, note: { "\((try? FileManager.default.attributesOfItem(atPath: bundleURL.path)[.size] as? Int).map { $0 >> 20 } ?? 0) MiB bundle" })
+        let tips = slots.tips.map { $0! }.sorted { $0.id < $1.id }
+        try ExportBundle.encode(instance: Random.hex128(), created: .today, tips: tips) { BLAKE2b.hash($0) }.write(to: bundleURL)
+    }, note: { "\((try? FileManager.default.attributesOfItem(atPath: bundleURL.path)[.size] as? Int).map { $0 >> 20 } ?? 0) MiB bundle" })
 
 if bundleOnly { exit(0) }
 
 let desk = Desk(vault: vault)
-_ = try timed("import", { try desk.importBundle(at: bundleURL, passphrase: passphrase) }, note: { "\($0.opened) opened, \($0.suggestions.count) with suggestions" })
-_ = try timed("import again (idempotent)", { try desk.importBundle(at: bundleURL, passphrase: passphrase) }, note: { "\($0.added) added, \($0.alreadyHad) held" })
+_ = try timed(
+    "import", { try desk.importBundle(at: bundleURL, passphrase: passphrase) }, note: { "\($0.opened) opened, \($0.suggestions.count) with suggestions" })
+_ = try timed(
+    "import again (idempotent)", { try desk.importBundle(at: bundleURL, passphrase: passphrase) }, note: { "\($0.added) added, \($0.alreadyHad) held" })
 let session = try timed("unlock (data key)") { try desk.session(passphrase) }
 let all = try timed("list (decrypt + sort)", { try session.list() }, note: { "\($0.count) tips" })
 for q in ["паспорт", "qo'yishgan", "хужжат", "brick factory", "cafe", "nothingmatchesthis"] {

@@ -75,7 +75,9 @@ extension Tipdesk.Audit {
                 if let p = v.problem {
                     throw DeskError(
                         "the audit log does not verify: \(p.message)",
-                        hints: [p.seq > 1 ? "entries 1 to \(p.seq - 1) verify" : "no entry verifies", "compare with a backup: tipdesk restore FILE --vault NEW_DIR"])
+                        hints: [
+                            p.seq > 1 ? "entries 1 to \(p.seq - 1) verify" : "no entry verifies", "compare with a backup: tipdesk restore FILE --vault NEW_DIR",
+                        ])
                 }
                 out("ok: \(v.entries) entr\(v.entries == 1 ? "y" : "ies"), chain intact")
                 if let h = v.head { out("head: \(h)") }

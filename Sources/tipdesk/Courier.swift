@@ -107,7 +107,8 @@ extension Tipdesk.CourierCommand {
                 if !r.byHand.isEmpty { note("\(r.byHand.count) forward\(r.byHand.count == 1 ? " is" : "s are") for a partner who takes files by hand") }
                 out("delivered \(r.delivered.count) of \(r.delivered.count + r.failed.count)")
                 if !r.failed.isEmpty {
-                    throw DeskError("\(r.failed.count) forward\(r.failed.count == 1 ? "" : "s") not delivered", hints: ["they stay in the outbox; run deliver again"])
+                    throw DeskError(
+                        "\(r.failed.count) forward\(r.failed.count == 1 ? "" : "s") not delivered", hints: ["they stay in the outbox; run deliver again"])
                 }
             }
         }

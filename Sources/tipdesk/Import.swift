@@ -29,7 +29,9 @@ extension Tipdesk {
                     note("warning: \(r.unopened.count) new tip\(r.unopened.count == 1 ? "" : "s") did not open and stay sealed; see them with: tipdesk list")
                 }
                 if !r.forwards.isEmpty {
-                    out("\(r.forwards.count) of them \(r.forwards.count == 1 ? "is a forward" : "are forwards") from another organization; tipdesk show ID says who sent \(r.forwards.count == 1 ? "it" : "them") and whether that verifies:")
+                    out(
+                        "\(r.forwards.count) of them \(r.forwards.count == 1 ? "is a forward" : "are forwards") from another organization; tipdesk show ID says who sent \(r.forwards.count == 1 ? "it" : "them") and whether that verifies:"
+                    )
                     for id in r.forwards.sorted() { out("  \(id.hex.prefix(12))") }
                 }
                 if r.reopened > 0 { out("opened \(r.reopened) tip\(r.reopened == 1 ? "" : "s") held sealed from earlier imports") }

@@ -8,7 +8,9 @@ extension Tipdesk {
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage the vault's keys and the signed keyring.",
-            subcommands: [List.self, Export.self, InitRoot.self, Renew.self, Rotate.self, Retire.self, ForwardingKey.self, VaultKey.self, Share.self, Receive.self])
+            subcommands: [
+                List.self, Export.self, InitRoot.self, Renew.self, Rotate.self, Retire.self, ForwardingKey.self, VaultKey.self, Share.self, Receive.self,
+            ])
     }
 }
 

@@ -123,7 +123,8 @@ func tipLine(_ t: OpenedTip, forwarded: Bool = false) -> String {
             + "\(col(TerminalText.sanitize(doc.lang ?? "-", multiline: false), 5))  \(t.acked ? "acked  " : "       ")"
             + "\(forwarded ? "[forward] " : "")\(TerminalText.preview(doc.body))"
     case .failure(let e):
-        return "\(head)  \(col("-", 8))  \(col("sealed", 9))  \(col("-", 21))  -      \(t.acked ? "acked  " : "       ")[\(TerminalText.sanitize(e.message, multiline: false))]"
+        return
+            "\(head)  \(col("-", 8))  \(col("sealed", 9))  \(col("-", 21))  -      \(t.acked ? "acked  " : "       ")[\(TerminalText.sanitize(e.message, multiline: false))]"
     }
 }
 

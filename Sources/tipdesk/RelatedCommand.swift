@@ -38,7 +38,9 @@ extension Tipdesk {
                     }
                     let enc = JSONEncoder()
                     enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                    let entries = found.map { Entry(id: $0.1.id.hex, reasons: $0.1.reasons.map(\.rawValue), similarity: ($0.1.similarity * 1000).rounded() / 1000) }
+                    let entries = found.map {
+                        Entry(id: $0.1.id.hex, reasons: $0.1.reasons.map(\.rawValue), similarity: ($0.1.similarity * 1000).rounded() / 1000)
+                    }
                     out(String(decoding: try enc.encode(entries), as: UTF8.self))
                     return
                 }

@@ -52,44 +52,45 @@ extension Tipdesk {
         }
 
         func seal(_ client: WebClient?) async throws {
-                let key: PublicKeyDocument
-                if let c = client, let rootFingerprint {
-                    let payload = try await ServerCheck(client: c, rootFingerprint: rootFingerprint).keyring()
-                    guard let current = payload.current(on: .today) else { throw DeskError("the keyring has no current key") }
-                    key = KeyIdentity.document(for: current.publicKey)
-                } else {
-                    guard let keyData = FileManager.default.contents(atPath: publicKey!) else {
-                        throw DeskError("cannot read the public key document \(publicKey!)")
-                    }
-                    do { key = try KeyIdentity.verifiedDocument(keyData) } catch let e as FormatError {
-                        throw DeskError("\(publicKey!) is not a valid public key document: \(e.message)")
-                    }
+            let key: PublicKeyDocument
+            if let c = client, let rootFingerprint {
+                let payload = try await ServerCheck(client: c, rootFingerprint: rootFingerprint).keyring()
+                guard let current = payload.current(on: .today) else { throw DeskError("the keyring has no current key") }
+                key = KeyIdentity.document(for: current.publicKey)
+            } else {
+                guard let keyData = FileManager.default.contents(atPath: publicKey!) else {
+                    throw DeskError("cannot read the public key document \(publicKey!)")
                 }
-                var map = [String: String]()
-                for f in fields {
-                    let parts = f.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    map[String(parts[0])] = String(parts[1])
+                do { key = try KeyIdentity.verifiedDocument(keyData) } catch let e as FormatError {
+                    throw DeskError("\(publicKey!) is not a valid public key document: \(e.message)")
                 }
-                let input = FileHandle.standardInput.readDataToEndOfFile()
-                guard let body = String(data: input, encoding: .utf8) else {
-                    throw DeskError("the tip is not valid UTF-8 text")
-                }
-                var submission: Submission
-                do {
-                    submission = try TipSealer.seal(TipDocument(body: body, fields: map, lang: lang), to: key)
-                } catch let e as FormatError {
-                    throw DeskError("cannot seal this tip: \(e.message)")
-                }
-                guard post, let client else {
-                    FileHandle.standardOutput.write(submission.encoded() + Data([0x0a]))
-                    return
-                }
-                submission.pow = try await solveChallenge(client, sealed: submission.sealed)
-                let r = try await client.post("/api/v1/tips", body: submission.encoded(), contentType: "application/json")
-                guard r.status == 201 else {
-                    throw DeskError("the server did not take the tip (HTTP \(r.status)): \(TerminalText.preview(String(decoding: r.body, as: UTF8.self), limit: 200))")
-                }
-                out("received: the server stored the sealed tip")
+            }
+            var map = [String: String]()
+            for f in fields {
+                let parts = f.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                map[String(parts[0])] = String(parts[1])
+            }
+            let input = FileHandle.standardInput.readDataToEndOfFile()
+            guard let body = String(data: input, encoding: .utf8) else {
+                throw DeskError("the tip is not valid UTF-8 text")
+            }
+            var submission: Submission
+            do {
+                submission = try TipSealer.seal(TipDocument(body: body, fields: map, lang: lang), to: key)
+            } catch let e as FormatError {
+                throw DeskError("cannot seal this tip: \(e.message)")
+            }
+            guard post, let client else {
+                FileHandle.standardOutput.write(submission.encoded() + Data([0x0a]))
+                return
+            }
+            submission.pow = try await solveChallenge(client, sealed: submission.sealed)
+            let r = try await client.post("/api/v1/tips", body: submission.encoded(), contentType: "application/json")
+            guard r.status == 201 else {
+                throw DeskError(
+                    "the server did not take the tip (HTTP \(r.status)): \(TerminalText.preview(String(decoding: r.body, as: UTF8.self), limit: 200))")
+            }
+            out("received: the server stored the sealed tip")
         }
     }
 }

@@ -58,7 +58,9 @@ extension Tipdesk {
                         out("from:     WARNING: a forward that does not verify (\(v.status.rawValue)): \(v.message)")
                         if v.status == .unknownOrg {
                             out("          do not trust what it says about its sender. If you expect forwards from this organization,")
-                            out("          get its root fingerprint from it over a channel you trust, then: tipdesk orgs add NAME --keyring FILE --fingerprint FP")
+                            out(
+                                "          get its root fingerprint from it over a channel you trust, then: tipdesk orgs add NAME --keyring FILE --fingerprint FP"
+                            )
                         }
                     }
                     if let n = f.document.note { out("\(theirs) note: \(TerminalText.sanitize(n))") }
@@ -79,7 +81,9 @@ extension Tipdesk {
                     out("suggested: \(text); accept with: tipdesk triage \(t.id.hex.prefix(12)) --accept-suggestions")
                 }
                 for p in try session.suggestedPartners(for: tr.category ?? suggestion?.category) {
-                    out("partner:  \(TerminalText.sanitize(p.name, multiline: false)) accepts \(tr.category ?? suggestion?.category ?? "-"); forward with: tipdesk forward \(t.id.hex.prefix(12)) --to '\(TerminalText.sanitize(p.name, multiline: false))'")
+                    out(
+                        "partner:  \(TerminalText.sanitize(p.name, multiline: false)) accepts \(tr.category ?? suggestion?.category ?? "-"); forward with: tipdesk forward \(t.id.hex.prefix(12)) --to '\(TerminalText.sanitize(p.name, multiline: false))'"
+                    )
                 }
                 for n in tr.notes { out("note \(n.day): \(TerminalText.sanitize(n.text))") }
                 out("")

@@ -12,7 +12,8 @@ extension Tipgate {
         struct Install: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Verify a keyring against the pinned root and install it; a running server picks it up within seconds.",
-                discussion: "Refuses a bad signature, another root, an expired keyring and a serial not newer than the installed one; the installed keyring then stays in force."
+                discussion:
+                    "Refuses a bad signature, another root, an expired keyring and a serial not newer than the installed one; the installed keyring then stays in force."
             )
 
             @Option(help: "The server's data directory.") var data: String

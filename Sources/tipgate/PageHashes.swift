@@ -7,7 +7,8 @@ extension Tipgate {
         static let configuration = CommandConfiguration(
             commandName: "page-hashes",
             abstract: "Print the integrity values of the scripts the witness page serves, for tipdesk keys --scripts.",
-            discussion: "Run it on a trusted build of the release, not on a server you suspect: the keyring signs these values so tipdesk check-server can compare what a server serves."
+            discussion:
+                "Run it on a trusted build of the release, not on a server you suspect: the keyring signs these values so tipdesk check-server can compare what a server serves."
         )
 
         @Option(help: "tweetnacl's nacl-fast.min.js.") var naclScript = PageResources.defaultNaclPath

@@ -56,7 +56,8 @@ extension Tipgate {
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete the tips a signed acknowledgement lists (the offline alternative to courier push-ack).",
-            discussion: "Deletes exactly the rows whose id and sealed-bytes hash match, and only for this install; then checkpoints the WAL so the ciphertext is gone from every file."
+            discussion:
+                "Deletes exactly the rows whose id and sealed-bytes hash match, and only for this install; then checkpoints the WAL so the ciphertext is gone from every file."
         )
         @Option(help: "The server's data directory.") var data: String
         @Option(help: "The pinned root key document.") var rootKey: String

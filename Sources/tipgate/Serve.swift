@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import TipServer
 import TipStore
-import ServiceLifecycle
 import UnixSignals
 
 func announce(_ what: String, _ host: String, _ port: Int) {

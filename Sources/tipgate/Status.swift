@@ -43,7 +43,8 @@ extension Tipgate {
                     payload = try KeyringPayload.decode(SignedKeyring.decode(bytes).payload)
                 }
                 let left = Day.today.days(until: payload.expires)
-                print("keyring:          serial \(payload.serial), expires \(payload.expires) (\(left) days)\(rootKey == nil ? ", not verified" : ", verified")")
+                print(
+                    "keyring:          serial \(payload.serial), expires \(payload.expires) (\(left) days)\(rootKey == nil ? ", not verified" : ", verified")")
                 for k in payload.intakeKeys {
                     print("  key \(k.keyID)  \(payload.status(of: k.keyID, on: .today)!.rawValue)")
                 }

@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// The review loop through the real binaries (SECURITY.md §5.1–5.2): a courier pulls over the
 /// admin listener, the offline desk imports, backs up and acknowledges, the courier pushes the
@@ -18,13 +18,17 @@ import Testing
         defer { server.stop() }
         let admin = try #require(server.adminURL)
         for text in ["first", "второй", "uchinchi"] {
-            let r = try org.desk.seal(["--server", server.url, "--root-fingerprint", org.fingerprint, "--cacert", server.certificate, "--post"], stdin: Data(text.utf8))
+            let r = try org.desk.seal(
+                ["--server", server.url, "--root-fingerprint", org.fingerprint, "--cacert", server.certificate, "--post"], stdin: Data(text.utf8))
             #expect(r.status == 0, "\(r.stderr)")
         }
         // A courier the server does not know is refused.
         let stranger = org.dir.appendingPathComponent("stranger").path
         #expect(try tipdesk(["courier", "init", "--courier", stranger]).status == 0)
-        let refused = try tipdesk(["courier", "pull", "--courier", stranger, "--server", admin, "--cacert", server.certificate, "--out", org.dir.appendingPathComponent("x.tipgate").path])
+        let refused = try tipdesk([
+            "courier", "pull", "--courier", stranger, "--server", admin, "--cacert", server.certificate, "--out",
+            org.dir.appendingPathComponent("x.tipgate").path,
+        ])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("unauthorized"), "\(refused.stderr)")
         // The registered courier pulls the three sealed tips.

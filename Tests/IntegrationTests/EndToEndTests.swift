@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// The whole path with the real binaries: seal with tipdesk, post with curl over TLS to a
 /// real tipgate, export, import, read (issue 2's definition of done).

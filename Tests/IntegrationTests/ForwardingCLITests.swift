@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// Forwarding between two organizations through the real binaries (SECURITY.md §11): each has
 /// its own vault, keys and live tipgate on loopback. A forwards a redacted tip to B through B's
@@ -53,8 +53,10 @@ import Testing
 
         // A witness reports to A.
         let sealed = try a.desk.seal(
-            ["--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post",
-             "--field", "where=\(Self.place)", "--field", "contact=\(Self.phone)", "--field", "kind=labour", "--lang", "en"],
+            [
+                "--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post",
+                "--field", "where=\(Self.place)", "--field", "contact=\(Self.phone)", "--field", "kind=labour", "--lang", "en",
+            ],
             stdin: Data(Self.body.utf8))
         #expect(sealed.status == 0, "\(sealed.stderr)")
         _ = try a.pullAndImport("a.tipgate")
@@ -67,8 +69,10 @@ import Testing
         #expect(wrong.stderr.contains("not signed by the root fingerprint you confirmed"), "\(wrong.stderr)")
         #expect(try a.desk(["partners", "list"]).stdout.isEmpty, "a refused partner was stored")
         let added = try a.desk(
-            ["partners", "add", "B", "--keyring", b.keyring, "--fingerprint", b.org.fingerprint, "--category", "forced_labour",
-             "--delivery", "tipgate:\(b.server.url)"])
+            [
+                "partners", "add", "B", "--keyring", b.keyring, "--fingerprint", b.org.fingerprint, "--category", "forced_labour",
+                "--delivery", "tipgate:\(b.server.url)",
+            ])
         #expect(added.status == 0, "\(added.stderr)")
         // Suggested routing: the tip's category is one B accepts.
         let shown = try a.desk(["show", id])
@@ -107,7 +111,9 @@ import Testing
 
         // Until B knows A, the forward shows a clear warning; then it verifies.
         let unknown = try b.desk(["show", bid])
-        #expect(unknown.stdout.contains("WARNING: a forward that does not verify (unknown_org): it comes from an organization this vault does not know"), "\(unknown.stdout)")
+        #expect(
+            unknown.stdout.contains("WARNING: a forward that does not verify (unknown_org): it comes from an organization this vault does not know"),
+            "\(unknown.stdout)")
         #expect(unknown.stdout.contains("UNVERIFIED note: please act quickly"), "\(unknown.stdout)")
         // The fingerprint to add comes from the organization, never from the forward itself.
         #expect(!unknown.stdout.contains(a.org.fingerprint), "\(unknown.stdout)")
@@ -130,7 +136,9 @@ import Testing
 
         // A server that refuses a parcel (here A's own, which does not know B's key): the courier
         // reports the server's code, and the parcel stays for the next run.
-        #expect(try a.desk(["partners", "add", "Misdirected", "--keyring", b.keyring, "--fingerprint", b.org.fingerprint, "--delivery", "tipgate:\(a.server.url)"]).status == 0)
+        #expect(
+            try a.desk(["partners", "add", "Misdirected", "--keyring", b.keyring, "--fingerprint", b.org.fingerprint, "--delivery", "tipgate:\(a.server.url)"])
+                .status == 0)
         let stuck = a.org.dir.appendingPathComponent("outbox2")
         #expect(try a.desk(["forward", id, "--to", "Misdirected", "--outbox", stuck.path]).status == 0)
         let refused = try tipdesk(["courier", "deliver", stuck.path, "--cacert", a.server.certificate])
@@ -153,7 +161,10 @@ import Testing
         let fp = keyDoc["fingerprint"] as! String
 
         let r = try a.desk.seal(
-            ["--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post", "--field", "contact=me@example.org"],
+            [
+                "--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post", "--field",
+                "contact=me@example.org",
+            ],
             stdin: Data("Children are kept in the back of the café on Navoi street.".utf8))
         #expect(r.status == 0, "\(r.stderr)")
         _ = try a.pullAndImport("a.tipgate")
@@ -190,7 +201,8 @@ import Testing
         // Importing it again adds nothing; a carried forward has nothing to acknowledge.
         #expect(try c.desk(["import", path]).status == 0)
         #expect(try c.desk.list().count == 1)
-        #expect(try c.desk(["ack", "--out", c.dir.appendingPathComponent("ack").path, "--without-backup"]).stderr.contains("no opened tip is waiting for an ack"))
+        #expect(
+            try c.desk(["ack", "--out", c.dir.appendingPathComponent("ack").path, "--without-backup"]).stderr.contains("no opened tip is waiting for an ack"))
         // A reviewer-edited body goes out instead of the witness's, and the log says so.
         let edited = a.org.dir.appendingPathComponent("edited.txt")
         try Data("Children are held at a café in the old town.".utf8).write(to: edited)

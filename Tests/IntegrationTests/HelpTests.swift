@@ -1,13 +1,14 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// Golden help text (STYLE.md, swift-argument-parser): a changed option, abstract or command
 /// list shows up as a diff here. `UPDATE_GOLDEN=1 swift test --filter HelpTests` rewrites them.
 @Suite struct HelpTests {
     static let cases: [(String, [String])] = [
         ("tipgate", []), ("tipgate", ["serve"]), ("tipgate", ["keys", "install"]), ("tipgate", ["export"]),
-        ("tipdesk", []), ("tipdesk", ["seal"]), ("tipdesk", ["keys"]), ("tipdesk", ["courier"]), ("tipdesk", ["init"]), ("tipdesk", ["forward"]), ("tipdesk", ["partners", "add"]),
+        ("tipdesk", []), ("tipdesk", ["seal"]), ("tipdesk", ["keys"]), ("tipdesk", ["courier"]), ("tipdesk", ["init"]), ("tipdesk", ["forward"]),
+        ("tipdesk", ["partners", "add"]),
     ]
 
     @Test(arguments: cases.indices)

@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// The keyring through the real binaries (SECURITY.md §2.4–2.6): ceremony, serve, rotate,
 /// install, restart, check-server.
@@ -68,13 +68,15 @@ import Testing
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         #expect(ok.stdout.contains("ok: the server matches"))
         // A tip to the first key, then a rotation, then a tip to the new key.
-        let t1 = try org.desk.seal(["--server", server!.url, "--root-fingerprint", org.fingerprint, "--cacert", server!.certificate, "--post"], stdin: Data("before rotation".utf8))
+        let t1 = try org.desk.seal(
+            ["--server", server!.url, "--root-fingerprint", org.fingerprint, "--cacert", server!.certificate, "--post"], stdin: Data("before rotation".utf8))
         #expect(t1.status == 0, "\(t1.stderr)")
         let k2 = try org.sign(["rotate", "--overlap", "14d", "--kdf", "interactive", "--scripts", org.hashes], "k2.json")
         let install = try tipgate(["keys", "install", "--data", data.path, "--root-key", org.root, k2])
         #expect(install.status == 0, "\(install.stderr)")
         #expect(try waitForSerial(server!, 2))
-        let t2 = try org.desk.seal(["--server", server!.url, "--root-fingerprint", org.fingerprint, "--cacert", server!.certificate, "--post"], stdin: Data("after rotation".utf8))
+        let t2 = try org.desk.seal(
+            ["--server", server!.url, "--root-fingerprint", org.fingerprint, "--cacert", server!.certificate, "--post"], stdin: Data("after rotation".utf8))
         #expect(t2.status == 0, "\(t2.stderr)")
         // A rolled-back keyring and a forged one are refused; serial 2 stays in force.
         let rollback = try tipgate(["keys", "install", "--data", data.path, "--root-key", org.root, k1])
@@ -127,11 +129,15 @@ import Testing
         // A one-day keyring is valid now; the server refuses one that has expired, which we
         // cannot wait for here, so check the message for a missing keyring and a bad root.
         let data = org.dir.appendingPathComponent("data")
-        let noKeyring = try tipgate(["serve", "--data", data.path, "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent", "--tls-key", "/nonexistent", "--root-key", org.root])
+        let noKeyring = try tipgate([
+            "serve", "--data", data.path, "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent", "--tls-key", "/nonexistent", "--root-key", org.root,
+        ])
         #expect(noKeyring.status == 1)
         #expect(noKeyring.stderr.contains("no keyring is installed"), "\(noKeyring.stderr)")
         let other = try Org("expired-other")
-        let wrongRoot = try tipgate(["serve", "--data", data.path, "--listen", "127.0.0.1:0", "--tls-cert", "/x", "--tls-key", "/x", "--root-key", other.root, "--keyring", short])
+        let wrongRoot = try tipgate([
+            "serve", "--data", data.path, "--listen", "127.0.0.1:0", "--tls-cert", "/x", "--tls-key", "/x", "--root-key", other.root, "--keyring", short,
+        ])
         #expect(wrongRoot.status == 1)
         #expect(wrongRoot.stderr.contains("wrong_root"), "\(wrongRoot.stderr)")
     }

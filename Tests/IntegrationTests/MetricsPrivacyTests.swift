@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// SECURITY.md §4.7: the metrics (admin listener only) count and time, and carry nothing about
 /// any client, whatever the clients send.
@@ -11,7 +11,9 @@ import Testing
         let pub = try desk.initialise(in: dir)
         let server = try LiveServer(dataDirectory: dir.appendingPathComponent("data"), publicKey: pub, workDirectory: dir)
         defer { server.stop() }
-        let agent = "METRICSAGENT5d1", forwarded = "198.51.100.23", body = "METRICSBODY77"
+        let agent = "METRICSAGENT5d1"
+        let forwarded = "198.51.100.23"
+        let body = "METRICSBODY77"
         let identifying = ["User-Agent: \(agent)", "X-Forwarded-For: \(forwarded)", "Referer: https://METRICSREF/"]
         for i in 0..<4 {
             let sealed = try desk.seal(["--public-key", pub], stdin: Data("\(body) \(i)".utf8))

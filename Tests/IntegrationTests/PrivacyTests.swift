@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// Non-negotiables 1 and 3, measured: after real traffic, no canary from a tip body or from
 /// identifying request headers is anywhere on the server's disk or in its output.
@@ -11,7 +11,10 @@ import Testing
         let pub = try desk.initialise(in: dir)
         let data = dir.appendingPathComponent("data")
         let server = try LiveServer(dataDirectory: data, publicKey: pub, workDirectory: dir, extraArgs: ["--log-level", "info"])
-        let body = "CANARYBODY7f3a", agent = "CANARYAGENT91c2", forwarded = "203.0.113.77", referer = "CANARYREF44"
+        let body = "CANARYBODY7f3a"
+        let agent = "CANARYAGENT91c2"
+        let forwarded = "203.0.113.77"
+        let referer = "CANARYREF44"
         let identifying = ["User-Agent: \(agent)", "X-Forwarded-For: \(forwarded)", "X-Real-IP: \(forwarded)", "Referer: https://\(referer)/"]
         for i in 0..<5 {
             let sealed = try desk.seal(["--public-key", pub, "--field", "contact=\(body)-field"], stdin: Data("\(body) tip \(i)".utf8))

@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// Plaintext residue in the server's memory on the no-JS path (SECURITY.md §3.7, §8): after a
 /// canary submission through /submit, a core image of the running server (gcore) is searched
@@ -19,8 +19,10 @@ import Testing
         let body = "witness text \(canary) more text"
         let r = try run(
             "/usr/bin/curl",
-            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", server.certificate, "--data-urlencode", "body=\(body)",
-             "--data-urlencode", "where=\(canary)-where", "-d", "lang=en", server.url + "/submit"])
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", server.certificate, "--data-urlencode", "body=\(body)",
+                "--data-urlencode", "where=\(canary)-where", "-d", "lang=en", server.url + "/submit",
+            ])
         #expect(r.stdout == "200")
         // Let the server see the connection close, as it would between real witnesses.
         usleep(1_500_000)

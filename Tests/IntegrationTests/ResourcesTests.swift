@@ -1,6 +1,6 @@
 import Foundation
-import TipTestSupport
 import Testing
+import TipTestSupport
 
 /// A `tipgate` copied without the resource bundle SwiftPM builds beside it (the witness pages,
 /// string catalogs and scripts) must stop with an error an operator can act on. SwiftPM's

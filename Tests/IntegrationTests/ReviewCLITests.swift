@@ -1,8 +1,8 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipTestSupport
-import Testing
 
 /// Triage, list, search, related, export, ack and the audit log through the real `tipdesk`
 /// binary (SECURITY.md §10).
@@ -160,9 +160,13 @@ import Testing
         #expect(try desk(["keys", "renew", "--out", dir.appendingPathComponent("k1.json").path]).status == 0)
         #expect(try desk(["keys", "forwarding-key", "--kdf", "interactive", "--out", dir.appendingPathComponent("k2.json").path]).status == 0)
         let fp = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: key))) as! [String: Any])["fingerprint"] as! String
-        let added = try desk(["partners", "add", canaries[5], "--public-key", key, "--fingerprint", fp, "--delivery", "outbox:\(dir.appendingPathComponent("out").path)"])
+        let added = try desk([
+            "partners", "add", canaries[5], "--public-key", key, "--fingerprint", fp, "--delivery", "outbox:\(dir.appendingPathComponent("out").path)",
+        ])
         #expect(added.status == 0, "\(added.stderr)")
-        #expect(try desk(["orgs", "add", canaries[6], "--keyring", dir.appendingPathComponent("k2.json").path, "--fingerprint", try rootFingerprint(desk)]).status == 0)
+        #expect(
+            try desk(["orgs", "add", canaries[6], "--keyring", dir.appendingPathComponent("k2.json").path, "--fingerprint", try rootFingerprint(desk)]).status
+                == 0)
         let depot = try #require(try desk.list().first { ($0["body"] as? String)?.contains("depot") == true }?["id"] as? String)
         let fwd = try desk(["forward", depot, "--to", canaries[5], "--redact-text", "depot", "--note", "re \(canaries[4])"])
         #expect(fwd.status == 0, "\(fwd.stderr)")

@@ -1,8 +1,8 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipTestSupport
-import Testing
 
 /// Passphrase change, backup and restore, key sharing, through the real `tipdesk` binary.
 @Suite(.serialized) struct VaultCLITests {
@@ -72,7 +72,14 @@ import Testing
         let data = try Data(contentsOf: URL(fileURLWithPath: backup))
         let refused: [(String, Data, String, String)] = [
             ("truncated", data.dropLast(40), "integration passphrase", "truncated"),
-            ("one byte edited", { var d = data; d[d.count - 100] ^= 0x20; return d }(), "integration passphrase", "damaged"),
+            (
+                "one byte edited",
+                {
+                    var d = data
+                    d[d.count - 100] ^= 0x20
+                    return d
+                }(), "integration passphrase", "damaged"
+            ),
             ("wrong passphrase", data, "not the passphrase", "wrong passphrase"),
         ]
         for (what, bytes, passphrase, message) in refused {
@@ -100,7 +107,8 @@ import Testing
         let second = TipdeskCLI(vault: dir.appendingPathComponent("second"), passphrase: "second reviewer passphrase")
         let third = TipdeskCLI(vault: dir.appendingPathComponent("third"), passphrase: "third reviewer passphrase")
         for desk in [second, third] { #expect(try desk(["init", "--kdf", "interactive"]).status == 0) }
-        let secondKey = dir.appendingPathComponent("second.vault.json").path, thirdKey = dir.appendingPathComponent("third.vault.json").path
+        let secondKey = dir.appendingPathComponent("second.vault.json").path
+        let thirdKey = dir.appendingPathComponent("third.vault.json").path
         let vk = try second(["keys", "vault-key", "--kdf", "interactive", "--out", secondKey])
         #expect(vk.status == 0 && vk.stdout.contains("vault fingerprint: vault:"), "\(vk.stderr)")
         #expect(try second(["keys", "vault-key", "--out", secondKey]).status == 1, "refuses to overwrite")

@@ -13,9 +13,10 @@ import Testing
     /// Base64 as `StrictBase64` read it before it shared `CanonicalBase64`: the alphabet checked,
     /// Foundation's decoder, then encoding again to compare.
     static func reference(_ s: String) -> [UInt8]? {
-        guard s.utf8.count % 4 == 0, s.utf8.allSatisfy({ c in
-            (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || (0x30...0x39).contains(c) || c == 0x2b || c == 0x2f || c == 0x3d
-        }), let d = Data(base64Encoded: s), d.base64EncodedString() == s
+        guard s.utf8.count % 4 == 0,
+            s.utf8.allSatisfy({ c in
+                (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || (0x30...0x39).contains(c) || c == 0x2b || c == 0x2f || c == 0x3d
+            }), let d = Data(base64Encoded: s), d.base64EncodedString() == s
         else { return nil }
         return Array(d)
     }
@@ -62,7 +63,9 @@ import Testing
     func fast(_ line: String) -> SealedTip? { Array(line.utf8).withUnsafeBytes { ExportBundle.record($0) } }
 
     @Test func recordLinesAsJSON() {
-        let id = String(repeating: "0a", count: 16), kid = "0123456789abcdef", sealed = "AAECAw=="
+        let id = String(repeating: "0a", count: 16)
+        let kid = "0123456789abcdef"
+        let sealed = "AAECAw=="
         func line(day: String = "2026-11-29", id: String = id, kid: String = kid, sealed: String = sealed) -> String {
             #"{"day":"\#(day)","id":"\#(id)","key_id":"\#(kid)","sealed":"\#(sealed)"}"#
         }

@@ -26,7 +26,8 @@ import Testing
     }
 
     @Test func anythingElseGoesToStrictJSON() {
-        let k = Self.key, b = "QUJD"
+        let k = Self.key
+        let b = "QUJD"
         for s in [
             #"{"v":1,"key_id":"\#(k)","sealed":"\#(b)","pow":{"challenge":"QUJD","nonce":"QQ=="}}"#,
             #"{ "v":1,"key_id":"\#(k)","sealed":"\#(b)"}"#, #"{"v":1,"key_id":"\#(k)","sealed":"\#(b)"} "#,
@@ -46,7 +47,9 @@ import Testing
     /// value that matters to JSON: read plainly, it must be what StrictJSON reads.
     @Test func oneByteAwayAgreesWithStrictJSON() {
         let base = Array(#"{"v":1,"key_id":"\#(Self.key)","sealed":"QUJDRA=="}"#.utf8)
-        let bytes: [UInt8] = [0x00, 0x09, 0x0a, 0x20, 0x22, 0x2c, 0x2e, 0x30, 0x31, 0x32, 0x3a, 0x41, 0x5c, 0x61, 0x65, 0x76, 0x7b, 0x7d, 0x7f, 0x80, 0xc3, 0xff]
+        let bytes: [UInt8] = [
+            0x00, 0x09, 0x0a, 0x20, 0x22, 0x2c, 0x2e, 0x30, 0x31, 0x32, 0x3a, 0x41, 0x5c, 0x61, 0x65, 0x76, 0x7b, 0x7d, 0x7f, 0x80, 0xc3, 0xff,
+        ]
         var checked = 0
         for i in base.indices {
             for b in bytes where b != base[i] {
@@ -76,7 +79,8 @@ import Testing
             return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
         }
         // Every day from 1900 to 2200: its first and last second, and a moment in between.
-        let first = -2_208_988_800, last = 7_258_118_400
+        let first = -2_208_988_800
+        let last = 7_258_118_400
         for start in stride(from: first, to: last, by: 86_400) {
             for t in [start, start + 86_399, start + Int.random(in: 1..<86_399)] {
                 let d = Date(timeIntervalSince1970: Double(t))
@@ -84,9 +88,10 @@ import Testing
             }
         }
         // Before and after the arithmetic's years: Calendar's own (Julian before 1582-10-15).
-        for d in [Date(timeIntervalSince1970: -0.5), Date(timeIntervalSince1970: -14_830_000_000), Date(timeIntervalSince1970: -12_219_292_800),
-            Date(timeIntervalSince1970: -12_219_292_801), Date(timeIntervalSince1970: 253_402_300_800)]
-        {
+        for d in [
+            Date(timeIntervalSince1970: -0.5), Date(timeIntervalSince1970: -14_830_000_000), Date(timeIntervalSince1970: -12_219_292_800),
+            Date(timeIntervalSince1970: -12_219_292_801), Date(timeIntervalSince1970: 253_402_300_800),
+        ] {
             #expect(Day(d).text == reference(d), "\(d.timeIntervalSince1970)")
         }
         #expect(Day("1500-03-01")!.adding(days: 0).text == "1500-03-01")

@@ -1,7 +1,7 @@
 import Foundation
+import Testing
 import TipCore
 import TipTestSupport
-import Testing
 
 @testable import TipCrypto
 
@@ -30,7 +30,8 @@ import Testing
         var intakeDocument: PublicKeyDocument { intake.document }
 
         func document(body: String = "Workers at the brick factory are locked in. █ took the passports.") throws -> ForwardDocument {
-            try ForwardDocument(org: rootID, day: Day("2026-11-02")!, body: body, fields: ["kind": "labour"], lang: "en", note: "please act",
+            try ForwardDocument(
+                org: rootID, day: Day("2026-11-02")!, body: body, fields: ["kind": "labour"], lang: "en", note: "please act",
                 category: "forced_labour", urgency: "high")
         }
 
@@ -55,14 +56,16 @@ import Testing
     /// A forward that arrives long after the keyring it carries expired is not taken as
     /// verified: its key may have been replaced because it leaked (§11.5 step 4).
     @Test func staleKeyring() throws {
-        let a = Org(), b = Org()
+        let a = Org()
+        let b = Org()
         let f = try b.open(try a.forward(to: b))
         #expect(verify(f, at: b, known: [a], arrived: Day("2027-01-30")!.adding(days: ForwardVerifier.graceDays)).status == .verified)
         #expect(verify(f, at: b, known: [a], arrived: Day("2027-01-30")!.adding(days: ForwardVerifier.graceDays + 1)).status == .staleKeyring)
     }
 
     @Test func verifiedFromAKnownOrganization() throws {
-        let a = Org(), b = Org()
+        let a = Org()
+        let b = Org()
         let f = try b.open(try a.forward(to: b))
         let v = verify(f, at: b, known: [a])
         #expect(v.status == .verified, "\(v.message)")
@@ -73,14 +76,17 @@ import Testing
     }
 
     @Test func unknownOrganization() throws {
-        let a = Org(), b = Org(), c = Org()
+        let a = Org()
+        let b = Org()
+        let c = Org()
         let v = verify(try b.open(try a.forward(to: b)), at: b, known: [c])
         #expect(v.status == .unknownOrg)
         #expect(v.rootFingerprint == RootIdentity.document(for: a.root.publicKey).fingerprint)
     }
 
     @Test func brokenSignature() throws {
-        let a = Org(), b = Org()
+        let a = Org()
+        let b = Org()
         let f = try b.open(try a.forward(to: b))
         var doc = f.document
         doc[doc.count / 2] ^= 0x01
@@ -96,7 +102,9 @@ import Testing
     /// C receives a forward, opens it and re-seals the same signed forward to B: it still says
     /// it was for C's key, so B refuses it.
     @Test func resealedToAnotherPartner() throws {
-        let a = Org(), b = Org(), c = Org()
+        let a = Org()
+        let b = Org()
+        let c = Org()
         let atC = try c.open(try a.forward(to: c))
         #expect(verify(atC, at: c, known: [a]).status == .verified)
         let plain = [UInt8](atC.encoded())
@@ -112,7 +120,8 @@ import Testing
     }
 
     @Test func forwardingKeyNotCertifiedByTheRoot() throws {
-        let a = Org(), b = Org()
+        let a = Org()
+        let b = Org()
         // Signed with a key that A's keyring does not list.
         let rogue = SigningKeyPair.generate()
         #expect(verify(try b.open(try a.forward(to: b, signer: rogue)), at: b, known: [a]).status == .notCertified)

@@ -1,7 +1,7 @@
 import Foundation
+import Testing
 import TipCore
 import TipTestSupport
-import Testing
 
 @testable import TipCrypto
 
@@ -11,13 +11,16 @@ import Testing
 @Suite struct JSSealTests {
     static let node = "/usr/bin/node"
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: node)), arguments: [
-        ("Паспорта забрали. Oʻzbekiston — Тоҷикистон.\nline two \"quoted\" \\ \u{1}", ["where": "Бишкек", "kind": "forced_labour"], "ky"),
-        ("x", [String: String](), "en"),
-        (String(repeating: "ж", count: 600), ["contact": "none"], "ru"),
-    ])
+    @Test(
+        .enabled(if: FileManager.default.isExecutableFile(atPath: node)),
+        arguments: [
+            ("Паспорта забрали. Oʻzbekiston — Тоҷикистон.\nline two \"quoted\" \\ \u{1}", ["where": "Бишкек", "kind": "forced_labour"], "ky"),
+            ("x", [String: String](), "en"),
+            (String(repeating: "ж", count: 600), ["contact": "none"], "ru"),
+        ])
     func sealedInJSOpensInSwift(body: String, fields: [String: String], lang: String) throws {
-        let args = [Repo.root.appendingPathComponent("Tests/js/seal-cli.js").path, TestKey.documentPath, "--lang", lang]
+        let args =
+            [Repo.root.appendingPathComponent("Tests/js/seal-cli.js").path, TestKey.documentPath, "--lang", lang]
             + fields.sorted { $0.key < $1.key }.flatMap { ["--field", "\($0.key)=\($0.value)"] }
         let r = try run(Self.node, args, stdin: Data(body.utf8))
         #expect(r.status == 0, "\(r.stderr)")

@@ -1,7 +1,7 @@
 import Foundation
+import Testing
 import TipCore
 import TipTestSupport
-import Testing
 
 @testable import TipCrypto
 

@@ -1,7 +1,7 @@
 import Foundation
+import Testing
 import TipCore
 import TipTestSupport
-import Testing
 
 @testable import TipCrypto
 
@@ -11,7 +11,8 @@ import Testing
     @Test func recordsOpenIntoAGrowingBuffer() throws {
         let key = VaultDataKey.generate()
         let id = Random.tipID()
-        let big = [UInt8](repeating: 0x41, count: 5000), small = [UInt8]("short".utf8)
+        let big = [UInt8](repeating: 0x41, count: 5000)
+        let small = [UInt8]("short".utf8)
         var buffer = SecureBytes(count: 16)
         for plain in [small, big, small] {
             let box = plain.withUnsafeBytes { key.sealRecord($0, id: id) }

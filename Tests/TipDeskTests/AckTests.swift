@@ -1,9 +1,9 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipDesk
 
@@ -92,7 +92,8 @@ import Testing
         let f = DeskFixture()
         let key = try f.makeVault()
         _ = try KeyAdmin(vault: f.vault).initRoot(passphrase: f.passphrase, cost: .interactive)
-        let a = String(repeating: "a", count: 32), b = String(repeating: "b", count: 32)
+        let a = String(repeating: "a", count: 32)
+        let b = String(repeating: "b", count: 32)
         _ = try f.desk.importBundle(at: try f.bundle([(try TipDocument(body: "from a"), .today)], to: key, instance: a).0, passphrase: f.passphrase)
         _ = try f.desk.importBundle(
             at: try f.bundle([(try TipDocument(body: "from b"), .today), (try TipDocument(body: "b2"), .today)], to: key, instance: b).0,

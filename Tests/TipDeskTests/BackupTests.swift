@@ -1,9 +1,9 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipDesk
 
@@ -69,14 +69,17 @@ import Testing
         let good = try Data(contentsOf: try await backedUp(f))
         let headerEnd = good.firstIndex(of: 0x0a, after: good.firstIndex(of: 0x0a)!)! + 1
         let chunk = VaultBackup.chunkSize + SecretStream.overhead
-        let lastChunkStart = headerEnd + SecretStream.headerBytes + 26 + SecretStream.overhead
+        let lastChunkStart =
+            headerEnd + SecretStream.headerBytes + 26 + SecretStream.overhead
             + (good.count - headerEnd - SecretStream.headerBytes - 26 - SecretStream.overhead - 1) / chunk * chunk
         func edited(_ at: Int) -> Data {
             var d = good
             d[at] ^= 0x01
             return d
         }
-        let strengthened = Data(String(decoding: good.prefix(headerEnd), as: UTF8.self).replacingOccurrences(of: "\"opslimit\":2", with: "\"opslimit\":3").utf8) + good.dropFirst(headerEnd)
+        let strengthened =
+            Data(String(decoding: good.prefix(headerEnd), as: UTF8.self).replacingOccurrences(of: "\"opslimit\":2", with: "\"opslimit\":3").utf8)
+            + good.dropFirst(headerEnd)
         #expect(strengthened.count == good.count && strengthened != good)
         let cases: [(String, Data, SecureBytes, String)] = [
             ("wrong passphrase", good, SecureBytes(copying: Array("not the passphrase".utf8)), "wrong passphrase"),

@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
-import Testing
 
 /// The bundle's records are read on several threads (SECURITY.md §5): the result, and for a bad
 /// bundle the error, must be those of reading them in order on one.
@@ -90,7 +90,10 @@ import Testing
         // Line i holds tips[i - 1]; giving it the first tip's id puts it out of order.
         let outOfOrder = { (i: Int, l: String) in l.replacingOccurrences(of: tips[i - 1].id.hex, with: tips[0].id.hex) }
         let cases: [(Data, FormatError)] = [
-            (Self.resigned { i, l in i == 2 ? outOfOrder(i, l) : i == 2000 ? Self.strayBits(l) : l }, FormatError("bad_bundle", "the bundle's records are not in ascending id order")),
+            (
+                Self.resigned { i, l in i == 2 ? outOfOrder(i, l) : i == 2000 ? Self.strayBits(l) : l },
+                FormatError("bad_bundle", "the bundle's records are not in ascending id order")
+            ),
             (Self.resigned { i, l in i == 1900 ? Self.strayBits(l) : i == 2400 ? "{}" : l }, FormatError("bad_bundle", "a bundle record is not valid")),
             (
                 Self.resigned { i, l in i == 3 ? Self.shortSeal(l) : i == 4 ? outOfOrder(i, l) : i == 2100 ? "x" : l },

@@ -1,9 +1,9 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipDesk
 
@@ -48,7 +48,9 @@ struct DeskFixture {
     @Test func wrongPassphraseIsClear() throws {
         let f = DeskFixture()
         _ = try f.makeVault()
-        #expect(throws: DeskError("wrong passphrase", hints: ["the key file may also have been altered; if the passphrase is right, restore the key from a backup"])) {
+        #expect(
+            throws: DeskError("wrong passphrase", hints: ["the key file may also have been altered; if the passphrase is right, restore the key from a backup"])
+        ) {
             try f.vault.unlock(SecureBytes(copying: Array("not the passphrase".utf8)))
         }
     }
@@ -165,7 +167,8 @@ struct DeskFixture {
         let key = try f.makeVault()
         let db = try f.intake()
         try await f.store(["a"], in: db, to: key)
-        let script = "import sqlite3,sys\ntry:\n sqlite3.connect(sys.argv[1]).execute('SELECT rowid FROM tip').fetchall(); print('has rowid')\nexcept sqlite3.OperationalError as e: print(e)"
+        let script =
+            "import sqlite3,sys\ntry:\n sqlite3.connect(sys.argv[1]).execute('SELECT rowid FROM tip').fetchall(); print('has rowid')\nexcept sqlite3.OperationalError as e: print(e)"
         let r = try run("/usr/bin/python3", ["-c", script, db.path])
         #expect(r.stdout.contains("no such column: rowid"), "\(r.stdout)\(r.stderr)")
     }

@@ -102,7 +102,10 @@ import TipCore
     @Test func recordScanReadsWhatJSONDecoderReads() throws {
         let cases: [(String, [String: String]?, String?)] = [
             ("plain", nil, nil),
-            ("quote \" backslash \\ slash / newline \n tab \t bell \u{7} nul \u{0} bidi \u{202E} emoji 👩‍👩‍👧 ё", ["where": "Ош, \"базар\"", "contact": "+7 999"], "ru"),
+            (
+                "quote \" backslash \\ slash / newline \n tab \t bell \u{7} nul \u{0} bidi \u{202E} emoji 👩‍👩‍👧 ё",
+                ["where": "Ош, \"базар\"", "contact": "+7 999"], "ru"
+            ),
             (String(repeating: "ж", count: 5000), ["a": ""], "uz-Latn"),
         ]
         for (body, fields, lang) in cases {

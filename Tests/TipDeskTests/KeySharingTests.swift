@@ -1,9 +1,9 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipDesk
 
@@ -64,12 +64,17 @@ import Testing
 
         let foreign = "root:" + String(repeating: "ab12 ", count: 16).dropLast()
         let refused = try KeySharing(vault: g.vault).receive(data, name: "s", passphrase: pw, cost: .interactive, rootFingerprint: foreign)
-        guard case .refused = refused.keyring else { Issue.record("a keyring of another root was taken: \(refused.keyring)"); return }
+        guard case .refused = refused.keyring else {
+            Issue.record("a keyring of another root was taken: \(refused.keyring)")
+            return
+        }
         #expect(try KeyAdmin(vault: g.vault).rootDocument() == nil)
 
         let r = try KeySharing(vault: g.vault).receive(data, name: "s", passphrase: pw, cost: .interactive, rootFingerprint: root.fingerprint)
         #expect(r.keyring == .imported(serial: 2))
-        #expect(try Data(contentsOf: g.vault.directory.appendingPathComponent("keyring.json")) == Data(contentsOf: f.vault.directory.appendingPathComponent("keyring.json")))
+        #expect(
+            try Data(contentsOf: g.vault.directory.appendingPathComponent("keyring.json"))
+                == Data(contentsOf: f.vault.directory.appendingPathComponent("keyring.json")))
         #expect(try KeyAdmin(vault: g.vault).rootDocument() == root)
         #expect(try g.vault.database().listedKeys() == Set(keys.map(\.keyID)))
         #expect(try KeyAdmin(vault: g.vault).latest()?.1.serial == 2)

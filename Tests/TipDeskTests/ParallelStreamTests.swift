@@ -23,7 +23,11 @@ import Testing
         final class Counter: @unchecked Sendable {
             let lock = NSLock()
             var n = 0
-            func add() { lock.lock(); n += 1; lock.unlock() }
+            func add() {
+                lock.lock()
+                n += 1
+                lock.unlock()
+            }
         }
         let done = Counter()
         let s = ParallelStream(100_000, threads: 2, scratch: { () }) { i, _ in

@@ -1,7 +1,7 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
-import Testing
 
 @testable import TipDesk
 

@@ -1,9 +1,9 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipDesk
 

@@ -1,9 +1,9 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipDesk
 
@@ -18,7 +18,8 @@ import Testing
         let (url, tips) = try f.bundle(try docs.map { (try TipDocument(body: $0.0), $0.1) }, to: key)
         _ = try f.desk.importBundle(at: url, passphrase: f.passphrase)
         let s = try f.session()
-        var names = [TipID: String](), ids = [String: TipID]()
+        var names = [TipID: String]()
+        var ids = [String: TipID]()
         for t in try s.tips() {
             names[t.id] = t.document!.body
             ids[t.document!.body] = t.id
@@ -104,7 +105,8 @@ import Testing
         c.urgency = .high
         c.note = "n"
         _ = try s.triage(ids["bravo"]!, c)
-        let a = TipJSON.encode(try s.list()), b = TipJSON.encode(try f.session().list())
+        let a = TipJSON.encode(try s.list())
+        let b = TipJSON.encode(try f.session().list())
         #expect(a == b)
         let parsed = try JSONSerialization.jsonObject(with: Data(a.utf8)) as! [[String: Any]]
         #expect(parsed.count == 5)

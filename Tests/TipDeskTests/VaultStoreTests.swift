@@ -1,9 +1,9 @@
 import Foundation
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipDesk
 
@@ -215,7 +215,8 @@ extension DeskFixture {
     /// Nothing is drawn when stderr is not a terminal, or in the first second; after it, a
     /// count with no tip data, ended by a newline.
     @Test func progressIsQuietUnlessSlowAndOnATerminal() throws {
-        let off = Lines(), on = Lines()
+        let off = Lines()
+        let on = Lines()
         let quiet = ProgressMeter("importing", total: 10, enabled: false) { off.add($0) }
         let slow = ProgressMeter("importing", total: 10, enabled: true) { on.add($0) }
         quiet.advance(by: 5)

@@ -34,7 +34,8 @@ import Testing
     @Test func iterationsRunAtTheSameTime() {
         let t = Tally(2)
         let met = NSCondition()
-        nonisolated(unsafe) var started1 = false, met1 = false
+        nonisolated(unsafe) var started1 = false
+        nonisolated(unsafe) var met1 = false
         Workers.perform(iterations: 2, threads: 2) { i in
             met.lock()
             if i == 1 {

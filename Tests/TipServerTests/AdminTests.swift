@@ -4,12 +4,12 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Testing
 import TipCore
 import TipCrypto
 import TipServer
 import TipStore
 import TipTestSupport
-import Testing
 
 /// The admin listener (SECURITY.md §5.1–5.2): signed courier requests, pull, acks, purge.
 @Suite struct AdminTests {

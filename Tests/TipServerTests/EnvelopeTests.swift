@@ -3,12 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Testing
 import TipCore
 import TipCrypto
 import TipServer
 import TipStore
 import TipTestSupport
-import Testing
 
 /// Envelope vectors (Tests/Vectors/envelope), each run three ways: through the codec, through
 /// the live server, and (for the good ones) through the opener (SECURITY.md §3.4–3.5).

@@ -4,12 +4,12 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Testing
 import TipCore
 import TipCrypto
 import TipServer
 import TipStore
 import TipTestSupport
-import Testing
 
 @Suite struct HeaderTests {
     static let required: [(String, String)] = [
@@ -116,7 +116,8 @@ import Testing
         let dir = scratchDirectory("config")
         let file = dir.appendingPathComponent("tipgate.json")
         try Data(
-            #"{"data":"/file/data","listen":"127.0.0.1:1111","tls":{"cert":"/file/cert","key":"/file/key"},"publicKey":"/file/pk","maxPaddedBytes":"2048"}"#.utf8
+            #"{"data":"/file/data","listen":"127.0.0.1:1111","tls":{"cert":"/file/cert","key":"/file/key"},"publicKey":"/file/pk","maxPaddedBytes":"2048"}"#
+                .utf8
         ).write(to: file)
         let fromFile = try await ServerConfig.resolve(flags: [:], environment: [:], configFile: file.path)
         #expect(fromFile.dataDirectory == "/file/data")

@@ -4,12 +4,12 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Testing
 import TipCore
 import TipCrypto
 import TipServer
 import TipStore
 import TipTestSupport
-import Testing
 
 /// A settable day, so a test can cross an overlap.
 final class TestClock: @unchecked Sendable {
@@ -52,8 +52,11 @@ struct KeyringFixture {
         let file = f.signed(f.payload(serial: 2, overlap: true))
         let (_, payload) = try KeyringSigner.verify(file, pin: .key(f.root.publicKey))
         let dir = KeyringDirectory(file: file, payload: payload, root: f.root.rootDocument, today: { clock.now })
-        let t1 = try tip(f.k1, "to the old key"), t2 = try tip(f.k2, "to the new key"), t3 = try tip(f.k1, "old key, too late")
-        let newKey = f.k2.keyID, afterOverlap = f.d0.adding(days: 15)
+        let t1 = try tip(f.k1, "to the old key")
+        let t2 = try tip(f.k2, "to the new key")
+        let t3 = try tip(f.k1, "old key, too late")
+        let newKey = f.k2.keyID
+        let afterOverlap = f.d0.adding(days: 15)
         let results = try await h.run(keys: dir) { client in
             var codes = [Int]()
             let key = try await client.execute(uri: "/api/v1/key", method: .get)
@@ -90,7 +93,8 @@ struct KeyringFixture {
         forged["signature"] = Data(f.root.sign(Data("something else".utf8))).base64EncodedString()
         let changed = String(decoding: f.signed(f.payload(serial: 5, overlap: true)), as: UTF8.self)
         let changedPayload = try JSONSerialization.jsonObject(with: Data(changed.utf8)) as! [String: Any]
-        let p = String(decoding: Data(base64Encoded: changedPayload["payload"] as! String)!, as: UTF8.self).replacingOccurrences(of: "\"serial\":5", with: "\"serial\":6")
+        let p = String(decoding: Data(base64Encoded: changedPayload["payload"] as! String)!, as: UTF8.self).replacingOccurrences(
+            of: "\"serial\":5", with: "\"serial\":6")
         var tampered = changedPayload
         tampered["payload"] = Data(p.utf8).base64EncodedString()
         let cases: [(String, Data, String)] = [

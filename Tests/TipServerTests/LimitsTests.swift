@@ -3,11 +3,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Testing
 import TipCore
 import TipCrypto
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipServer
 

@@ -3,12 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Testing
 import TipCore
 import TipCrypto
 import TipServer
 import TipStore
 import TipTestSupport
-import Testing
 
 @Suite struct CatalogTests {
     // A translator edits one JSON file per language. Every key must exist in every language,

@@ -3,12 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Testing
 import TipCore
 import TipCrypto
 import TipServer
 import TipStore
 import TipTestSupport
-import Testing
 
 @testable import TipServer
 
@@ -37,7 +37,8 @@ import Testing
     @Test func eachBrokenSolutionHasItsCode() async throws {
         let clock = Clock()
         let guardian = ProofOfWorkGuard(settings: .init(base: 8, cap: 12, perBit: 1000), now: { clock.now })
-        let a = try sealed("payload a"), b = try sealed("payload b")
+        let a = try sealed("payload a")
+        let b = try sealed("payload b")
         let issued = await guardian.issue()
         let c = ProofOfWork.Challenge(issued.challenge)!
         #expect(c.difficulty == 8)

@@ -1,13 +1,14 @@
 import Foundation
 import GRDB
-import TipCore
-import TipCrypto
 import Logging
 import Synchronization
-import TipServer
-@testable import TipStore
-import TipTestSupport
 import Testing
+import TipCore
+import TipCrypto
+import TipServer
+import TipTestSupport
+
+@testable import TipStore
 
 /// SECURITY.md §4.1–4.2: the page size a new store gets, its (day, id) key, and that neither
 /// costs durability.
@@ -104,7 +105,9 @@ import Testing
         let gone = Array(tips.prefix(7))
         let ack = AckPayload(
             instance: try db.instanceID(), day: .today, auditHead: String(repeating: "0", count: 64),
-            tips: gone.map { .init(id: $0.id, blake2b: Hex.encode(BLAKE2b.hash($0.sealed))) } + [.init(id: Random.tipID(), blake2b: String(repeating: "0", count: 64))])
+            tips: gone.map { .init(id: $0.id, blake2b: Hex.encode(BLAKE2b.hash($0.sealed))) } + [
+                .init(id: Random.tipID(), blake2b: String(repeating: "0", count: 64))
+            ])
         let r = try db.purge(ack)
         #expect(r.deleted == 7 && r.notHeld == 1 && r.mismatched == 0)
         #expect(try db.allTips() == Array(tips.dropFirst(7)).sorted { $0.id.hex < $1.id.hex })

@@ -29,7 +29,8 @@ public final class LiveServer: @unchecked Sendable {
         FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         let p = Process()
         p.executableURL = Repo.binaries.appendingPathComponent("tipgate")
-        p.arguments = ["serve", "--data", dataDirectory.path, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
+        p.arguments =
+            ["serve", "--data", dataDirectory.path, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
             + (publicKey.map { ["--public-key", $0] } ?? []) + extraArgs
         p.environment = childEnvironment(env)
         p.standardOutput = try FileHandle(forWritingTo: stdoutURL)

@@ -51,8 +51,9 @@ public struct Vector: Sendable, CustomStringConvertible {
 /// The committed test-only key (Tests/Vectors/test-only-key.json). Its secret is public.
 public enum TestKey {
     public static func pair() -> IntakeKeyPair {
-        let json = try! JSONSerialization.jsonObject(
-            with: Data(contentsOf: Repo.vectors.appendingPathComponent("test-only-key.json"))) as! [String: String]
+        let json =
+            try! JSONSerialization.jsonObject(
+                with: Data(contentsOf: Repo.vectors.appendingPathComponent("test-only-key.json"))) as! [String: String]
         let pk = Array(Data(base64Encoded: json["public_key"]!)!)
         let sk = SecureBytes(copying: Data(base64Encoded: json["secret_key"]!)!)
         return try! IntakeKeyPair(publicKey: pk, secretKey: sk)
@@ -71,11 +72,14 @@ public func scratchDirectory(_ label: String = "tipgate-test") -> URL {
 /// A self-signed P-256 certificate for 127.0.0.1 made with the openssl CLI.
 public func makeCertificate(in dir: URL) throws -> (cert: String, key: String) {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+    let cert = dir.appendingPathComponent("cert.pem").path
+    let key = dir.appendingPathComponent("key.pem").path
     let r = try run(
         "/usr/bin/openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-         "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ])
     guard r.status == 0 else { throw TestFailure("openssl failed: \(r.stderr)") }
     return (cert, key)
 }
@@ -101,7 +105,9 @@ public func run(_ path: String, _ args: [String], env: [String: String]? = nil, 
     if let env { p.environment = env }
     let dir = scratchDirectory("run")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let inURL = dir.appendingPathComponent("in"), outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+    let inURL = dir.appendingPathComponent("in")
+    let outURL = dir.appendingPathComponent("out")
+    let errURL = dir.appendingPathComponent("err")
     try stdin.write(to: inURL)
     FileManager.default.createFile(atPath: outURL.path, contents: nil)
     FileManager.default.createFile(atPath: errURL.path, contents: nil)

@@ -115,9 +115,10 @@ public struct PageResources: Sendable {
     /// (SECURITY.md §2.5). tweetnacl's SRI attribute uses the committed SHA-384; the keyring
     /// uses SHA-512 for every script, since libsodium has no SHA-384.
     public var scriptHashes: [String: String] {
-        Dictionary(uniqueKeysWithValues: (scripts + workers).map { name in
-            (name, "sha512-" + Data(SHA512.hash(assets[name]!.bytes)).base64EncodedString())
-        })
+        Dictionary(
+            uniqueKeysWithValues: (scripts + workers).map { name in
+                (name, "sha512-" + Data(SHA512.hash(assets[name]!.bytes)).base64EncodedString())
+            })
     }
 
     func render(_ template: String, _ context: [String: Any]) -> String {
