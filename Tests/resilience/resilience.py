@@ -53,6 +53,8 @@ class Server:
         args = list(wrapper) + [os.path.join(BIN, "tipgate"), "serve", "--data", data, "--listen", "127.0.0.1:0",
                                 "--admin-listen", "off", "--tls-cert", cert, "--tls-key", key, "--public-key", pubkey] + list(extra)
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err)
+        self.wrapped = bool(wrapper)
+        STARTED.append(self)
         deadline = time.time() + 30
         self.port = None
         while time.time() < deadline and self.port is None:
@@ -64,6 +66,11 @@ class Server:
                 break
             else:
                 time.sleep(0.05)
+        # The server's own pid: under a wrapper (strace) it is the wrapper's child. Signalling
+        # the wrapper would only detach it and leave the server running after the test.
+        self.pid = self.proc.pid
+        if self.wrapped and self.port is not None:
+            self.pid = wrapped_child(self.proc.pid) or self.proc.pid
         if self.port is None:
             self.stop()
             raise RuntimeError("tipgate did not start")
@@ -74,17 +81,56 @@ class Server:
         return http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=10)
 
     def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
+        signal_pid(self.pid, signal.SIGKILL)
         self.proc.wait()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        if self.proc.poll() is None or self.running():
+            signal_pid(self.pid, signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
+                signal_pid(self.pid, signal.SIGKILL)
                 self.proc.kill()
                 self.proc.wait()
+            # A server that outlived its wrapper is no child of ours: wait for it by its pid.
+            deadline = time.time() + 10
+            while self.running() and time.time() < deadline:
+                time.sleep(0.05)
+            if self.running():
+                signal_pid(self.pid, signal.SIGKILL)
+
+    def running(self):
+        """Whether the server process itself (not its wrapper) is still alive."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+
+STARTED = []  # every Server of this run, checked at the end: none may be left running
+
+
+def wrapped_child(pid):
+    """The first child of `pid` (the program strace started), or None."""
+    for _ in range(100):
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except OSError:
+            return None
+        time.sleep(0.05)
+    return None
+
+
+def signal_pid(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def stored_blobs(data):
@@ -344,6 +390,13 @@ def main():
             if not ok:
                 print(f"{name}: FAILED")
     finally:
+        # Everything started here stops here: a server left running holds its port and its
+        # data directory after the test (the fsync check's, under strace, once did).
+        left = [s for s in STARTED if s.running()]
+        for s in left:
+            print(f"left running: tipgate pid {s.pid} (data {s.data}): FAILED")
+            signal_pid(s.pid, signal.SIGKILL)
+        failed += len(left)
         if not os.environ.get("KEEP"): shutil.rmtree(work, ignore_errors=True)
     print(f"resilience: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
