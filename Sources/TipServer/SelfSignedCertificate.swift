@@ -26,8 +26,12 @@ public enum SelfSignedCertificate {
             notValidAfter: start.addingTimeInterval(Double(days) * 86_400), issuer: subject, subject: subject,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
+                // An end entity (Tor Browser, like Firefox, refuses a CA certificate used as a
+                // server's), for serving only. No Key Usage extension: with digitalSignature
+                // alone, BoringSSL (tipdesk's TLS) would not take the certificate as its own
+                // trust anchor for --cacert, and keyCertSign is only allowed on a CA (RFC 5280
+                // §4.2.1.3).
                 Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(sans)
             }, issuerAsyncPrivateKey: issuerKey)

@@ -57,6 +57,26 @@ import TipTestSupport
         return false
     }
 
+    /// A server on a certificate from `tipgate cert` (what `make run` and an onion-only
+    /// install serve): tipdesk, whose TLS is BoringSSL's, must accept it as its own --cacert.
+    /// With a Key Usage extension of digitalSignature alone, BoringSSL refused the certificate
+    /// as its own trust anchor (CERTIFICATE_VERIFY_FAILED) while curl (OpenSSL) took it.
+    @Test func checkServerTrustsACertificateFromTipgateCert() throws {
+        let org = try Org("tipgate-cert")
+        let k1 = try org.sign(["renew", "--scripts", org.hashes], "k1.json")
+        let cert = org.dir.appendingPathComponent("cert.pem").path
+        let key = org.dir.appendingPathComponent("key.pem").path
+        let made = try tipgate(["cert", "--cert", cert, "--key", key, "--name", "localhost", "--name", "127.0.0.1"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let server = try LiveServer(
+            dataDirectory: org.dir.appendingPathComponent("data"), publicKey: nil, workDirectory: org.dir,
+            extraArgs: ["--root-key", org.root, "--keyring", k1], tls: (cert, key))
+        defer { server.stop() }
+        let ok = try org.checkServer(server)
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("ok: the server matches"))
+    }
+
     @Test func ceremonyRotationRestartAndCheckServer() throws {
         let org = try Org("keyring")
         let k1 = try org.sign(["renew", "--scripts", org.hashes], "k1.json")

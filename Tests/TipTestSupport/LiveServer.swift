@@ -18,8 +18,12 @@ public final class LiveServer: @unchecked Sendable {
 
     /// - Parameter publicKey: a key document for single-key (dev) mode; nil when `extraArgs`
     ///   names the root and keyring.
-    public init(dataDirectory: URL, publicKey: String?, workDirectory: URL, extraArgs: [String] = [], env: [String: String] = [:]) throws {
-        let (cert, key) = try makeCertificate(in: workDirectory.appendingPathComponent("tls-\(Int.random(in: 0..<1_000_000))"))
+    /// `tls`: the certificate and key to serve (by default, a fresh one from `makeCertificate`).
+    public init(
+        dataDirectory: URL, publicKey: String?, workDirectory: URL, extraArgs: [String] = [], env: [String: String] = [:],
+        tls: (certificate: String, key: String)? = nil
+    ) throws {
+        let (cert, key) = try tls ?? makeCertificate(in: workDirectory.appendingPathComponent("tls-\(Int.random(in: 0..<1_000_000))"))
         self.certificate = cert
         self.dataDirectory = dataDirectory
         let tag = Int.random(in: 0..<1_000_000)
