@@ -101,12 +101,17 @@ class Server:
                 signal_pid(self.pid, signal.SIGKILL)
 
     def running(self):
-        """Whether the server process itself (not its wrapper) is still alive."""
+        """Whether the server process itself (not its wrapper) is still alive. Its pid may have
+        been reused since it exited, so the process must also be this server: tipgate serving
+        this data directory (never signal a stranger)."""
         try:
             with open(f"/proc/{self.pid}/stat") as f:
-                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+                alive = f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            with open(f"/proc/{self.pid}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
         except OSError:
             return False
+        return alive and any(a.endswith(b"tipgate") for a in args) and self.data.encode() in args
 
 
 STARTED = []  # every Server of this run, checked at the end: none may be left running
