@@ -6,16 +6,19 @@
 // bug too). A thrown FormatError is the expected outcome for bad input; only a trap, a
 // sanitizer report, a timeout or an out-of-memory is a finding.
 //
-// Built by Fuzz/fuzz.sh against TipCore compiled as its own module, so only public API is used.
+// Built by Fuzz/fuzz.sh against TipCore compiled as its own module (with testing enabled):
+// every target but `plain` uses only public API, as the server and desk do. `plain` reaches the
+// two internal fast readers (issue 9) to check them against the strict one.
 
 import Foundation
-import TipCore
+
+@testable import TipCore
 
 /// The parser under test, from FUZZ_TARGET; read once.
 let fuzzTarget: String = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
 
 /// Every target this binary knows; fuzz.sh asks for the list with FUZZ_TARGET=list.
-let fuzzTargets = ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward"]
+let fuzzTargets = ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward", "plain"]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -30,6 +33,7 @@ public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     case "ack": fuzzAck(Data(bytes))
     case "tipdoc": fuzzTipDocument(Data(bytes))
     case "forward": fuzzForward(Data(bytes))
+    case "plain": fuzzPlainReaders(Data(bytes))
     default:
         fputs("FUZZ_TARGET must be one of: \(fuzzTargets.joined(separator: " "))\n", stderr)
         exit(2)
@@ -246,5 +250,39 @@ func fuzzForward(_ data: Data) {
     if let p = try? ForwardParcel.decode(data) {
         check(ForwardParcel.looksLikeParcel(p.encoded()), "an encoded parcel is not recognised as one")
         check((try? ForwardParcel.decode(p.encoded())) == p, "ForwardParcel round trip")
+    }
+}
+
+// MARK: - the fast readers (issue 9) against StrictJSON
+
+/// The envelope's and the tip document's plain readers skip `JSONDecoder` for the forms our
+/// sealers write, and MUST read nothing differently from `StrictJSON` (SECURITY.md §1): a
+/// reader that took what the strict one refuses, or read it as another value, would let the
+/// server accept, or tipdesk show, a document other readers see otherwise. Whatever a plain
+/// reader decides (a value, or one of `TipDocument`'s own limits), the strict reader must
+/// decide the same; nil means "not plain", and the strict reader alone then decides.
+func fuzzPlainReaders(_ data: Data) {
+    if let w = Submission.Wire.plain(data) {
+        check((try? StrictJSON.decode(Submission.Wire.self, from: data)) == w, "the envelope's plain reader disagrees with StrictJSON")
+    }
+    let plain: Result<TipDocument?, FormatError>
+    do { plain = .success(try data.withUnsafeBytes(TipDocument.plain)) } catch let e as FormatError {
+        plain = .failure(e)
+    } catch {
+        check(false, "TipDocument.plain threw \(type(of: error)), not a FormatError")
+        return
+    }
+    let strict: Result<TipDocument, FormatError>
+    do { strict = .success(try TipDocument.strict(data)) } catch let e as FormatError {
+        strict = .failure(e)
+    } catch {
+        check(false, "TipDocument.strict threw \(type(of: error)), not a FormatError")
+        return
+    }
+    switch (plain, strict) {
+    case (.success(nil), _): break
+    case (.success(let p?), .success(let s)): check(p == s, "the document's plain reader read another document than StrictJSON")
+    case (.failure(let p), .failure(let s)): check(p.code == s.code, "the document's plain reader refused with \(p.code), StrictJSON with \(s.code)")
+    default: check(false, "the document's plain reader and StrictJSON disagree: \(plain) against \(strict)")
     }
 }

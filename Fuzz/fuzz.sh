@@ -16,17 +16,18 @@ SECS=${1:-10}
 [[ "$SECS" =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/.build-fuzz
-TARGETS=${FUZZ_TARGETS:-submission pow form keyring signed bundle ack tipdoc forward}
+TARGETS=${FUZZ_TARGETS:-submission pow form keyring signed bundle ack tipdoc forward plain}
 BIN=$OUT/tipcore-fuzz
 
 mkdir -p "$OUT/logs"
 cd "$OUT" || exit 1
 
-# TipCore as its own instrumented module (public API only, as the server and desk use it),
-# then the harness linked against it with libFuzzer's main.
+# TipCore as its own instrumented module, then the harness linked against it with libFuzzer's
+# main. Testing is enabled only so the `plain` target can reach the internal fast readers;
+# every other target uses public API alone, as the server and desk do.
 start=$(date +%s)
 SWIFTFLAGS=(-O -g "-sanitize=fuzzer,address" -parse-as-library)
-if ! swiftc "${SWIFTFLAGS[@]}" -wmo -emit-module -emit-library -static -module-name TipCore \
+if ! swiftc "${SWIFTFLAGS[@]}" -wmo -enable-testing -emit-module -emit-library -static -module-name TipCore \
       -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
       -emit-module-path "$OUT/TipCore.swiftmodule" -o "$OUT/libTipCore.a" "$ROOT"/Sources/TipCore/*.swift \
       >"$OUT/logs/build.log" 2>&1 \

@@ -81,7 +81,7 @@ def unpad(padded):
 
 
 def main():
-    seeds = {t: [] for t in ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward"]}
+    seeds = {t: [] for t in ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward", "plain"]}
 
     envelopes = vectors("envelope")
     seeds["submission"] += envelopes
@@ -126,6 +126,13 @@ def main():
         except ValueError:
             pass
     seeds["tipdoc"].append(("fields-lang", js({"body": "line one\nline two", "fields": {"kind": "other", "where": "Тошкент"}, "lang": "uz-Latn", "v": 1})))
+
+    # The fast readers against StrictJSON: envelopes and documents in our sealers' forms (the
+    # page's JSON.stringify keeps its own member order), with the simple escapes they may hold.
+    seeds["plain"] += seeds["submission"] + seeds["tipdoc"]
+    seeds["plain"].append(("page-order", b'{"v":1,"body":"\xc3\xa9 \\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t","fields":{"where":"\xd0\x9e\xd1\x88"},"lang":"ru"}'))
+    seeds["plain"].append(("unicode-escape", b'{"v":1,"body":"\\u00e9\\ud83d\\ude00"}'))
+    seeds["plain"].append(("envelope-order", b'{"sealed":"QUJDRA==","v":1,"key_id":"0123456789abcdef"}'))
 
     # Forwards (SECURITY.md §11): a forward document, the signed forward around it (the
     # signature is not checked by TipCore, so fixed bytes serve), and outbox parcels.
