@@ -36,23 +36,9 @@ build: deps
 	swift build
 
 # The dev vault uses a known passphrase and the cheap Argon2id profile: it is for trying
-# tipgate on this machine only, never for real tips.
-# Each piece is made if it is missing, so a .dev/ left by an older checkout (a vault from
-# before keyrings, say) is completed rather than served half-made.
+# tipgate on this machine only, never for real tips. Keys/dev-setup.sh makes each missing piece.
 dev: build
-	@mkdir -p $(DEV) && chmod 700 $(DEV)
-	@export TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE); set -e; \
-	if [ ! -d $(DEV)/vault/keys ]; then \
-	  $(BIN)/tipdesk init --vault $(DEV)/vault --kdf interactive >/dev/null 2>&1; fi; \
-	if [ ! -f $(DEV)/vault/keys/root.secret ]; then \
-	  $(BIN)/tipdesk keys init-root --vault $(DEV)/vault --kdf interactive >/dev/null 2>&1; fi; \
-	if [ ! -f $(DEV)/root.json ]; then \
-	  $(BIN)/tipdesk keys export --vault $(DEV)/vault --root --out $(DEV)/root.json 2>/dev/null; fi; \
-	if [ ! -f $(DEV)/keyring.json ]; then \
-	  $(BIN)/tipgate page-hashes > $(DEV)/hashes.json; \
-	  $(BIN)/tipdesk keys renew --vault $(DEV)/vault --scripts $(DEV)/hashes.json --out $(DEV)/keyring.json 2>/dev/null; fi
-	@if [ ! -f $(DEV)/cert.pem ]; then \
-	  $(BIN)/tipgate cert --cert $(DEV)/cert.pem --key $(DEV)/key.pem --name localhost --name 127.0.0.1 2>/dev/null; fi
+	@TIPDESK_PASSPHRASE=$(DEV_PASSPHRASE) bash Keys/dev-setup.sh $(BIN) $(DEV)
 
 run: dev
 	@echo

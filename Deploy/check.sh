@@ -2,7 +2,8 @@
 # Checks the deploy kit without building or touching the system: install.sh --root into a
 # temporary fake root with stub binaries, the files and modes it makes, idempotency,
 # uninstall, the unit (systemd-analyze verify and security), the torrc (tor --verify-config)
-# and shellcheck. Ends with "deploy: N passed, M failed"; exits 1 if anything failed.
+# and shellcheck; and `make run`'s dev set-up (Keys/dev-setup.sh) with the debug build, if one
+# is there (make test builds it first). Ends with "deploy: N passed, M failed"; exits 1 if anything failed.
 # Usage: Deploy/check.sh   (make test runs it; about ten seconds, leaves nothing behind)
 set -euo pipefail
 
@@ -184,8 +185,8 @@ fi
 
 # --- shellcheck ----------------------------------------------------------------------------
 if have shellcheck; then
-    if run shellcheck "$DEPLOY_DIR/install.sh" "$DEPLOY_DIR/check.sh" > "$LOG" 2>&1; then
-        pass "shellcheck install.sh check.sh"
+    if run shellcheck "$DEPLOY_DIR/install.sh" "$DEPLOY_DIR/check.sh" "$REPO_DIR/Keys/dev-setup.sh" > "$LOG" 2>&1; then
+        pass "shellcheck install.sh check.sh dev-setup.sh"
     else
         fail "shellcheck"; sed 's/^/      /' "$LOG"
     fi
@@ -225,6 +226,41 @@ torrc_restored() {
         && cmp -s "$TMP/torrc.orig" "$r/etc/tor/torrc"
 }
 check "an existing /etc/tor/torrc is restored exactly by --uninstall" torrc_restored
+
+# --- make run's dev keys and certificate (Keys/dev-setup.sh) ---------------------------------
+DEBUG_BIN=$REPO_DIR/.build/debug
+if [ -x "$DEBUG_BIN/tipdesk" ] && [ -x "$DEBUG_BIN/tipgate" ]; then
+    dev_fresh() {
+        local d=$TMP/dev
+        run bash "$REPO_DIR/Keys/dev-setup.sh" "$DEBUG_BIN" "$d" >"$TMP/dev.log" 2>&1 \
+            && [ -f "$d/vault/keys/root.secret" ] && [ -s "$d/root.json" ] && [ -s "$d/keyring.json" ] \
+            && [ -s "$d/cert.pem" ] && [ -s "$d/key.pem" ] && [ "$(stat -c '%a' "$d")" = 700 ] \
+            && [ ! -s "$TMP/dev.log" ]
+    }
+    check "the dev set-up makes a vault, root, keyring and certificate, quietly" dev_fresh
+    dev_again() {
+        local d=$TMP/dev
+        find "$d" -type f -exec sha256sum {} + | sort >"$TMP/dev.before"
+        run bash "$REPO_DIR/Keys/dev-setup.sh" "$DEBUG_BIN" "$d" >/dev/null 2>&1 \
+            && find "$d" -type f -exec sha256sum {} + | sort | cmp -s - "$TMP/dev.before"
+    }
+    check "the dev set-up run again changes nothing" dev_again
+    # A vault made under another passphrase: the step that needs the root secret fails, and
+    # the tool's own message is shown, not only make's "Error 1".
+    dev_fails_aloud() {
+        local d=$TMP/dev-other
+        mkdir -m 700 "$d"
+        TIPDESK_PASSPHRASE=another-passphrase-entirely run "$DEBUG_BIN/tipdesk" init --vault "$d/vault" --kdf interactive >/dev/null 2>&1
+        TIPDESK_PASSPHRASE=another-passphrase-entirely run "$DEBUG_BIN/tipdesk" keys init-root --vault "$d/vault" --kdf interactive >/dev/null 2>&1
+        ! run bash "$REPO_DIR/Keys/dev-setup.sh" "$DEBUG_BIN" "$d" >"$TMP/dev-other.log" 2>&1 \
+            && grep -q '^tipdesk: error: wrong passphrase' "$TMP/dev-other.log" \
+            && grep -q '^dev-setup: failed at: .*tipdesk keys renew' "$TMP/dev-other.log" \
+            && grep -q '^hint: make clean-dev' "$TMP/dev-other.log"
+    }
+    check "a failing dev set-up step shows the tool's error, the step and a hint" dev_fails_aloud
+else
+    skip "the dev set-up: no debug build in .build/debug (make test builds one)"
+fi
 
 echo "deploy: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
