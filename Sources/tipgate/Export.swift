@@ -6,7 +6,8 @@ extension Tipgate {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write sealed tips not yet exported to a bundle for tipdesk import.",
-            discussion: "Tips stay on the server after export. Deleting them once the reviewers acknowledge them is planned (issue 5)."
+            discussion:
+                "Tips stay on the server after export, until the reviewers acknowledge them: tipdesk ack signs an acknowledgement, and tipgate purge or tipdesk courier push-ack deletes exactly those tips."
         )
 
         @Option(help: "The server's data directory.") var data: String

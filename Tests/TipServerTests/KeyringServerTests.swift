@@ -43,6 +43,40 @@ struct KeyringFixture {
         try TipSealer.seal(TipDocument(body: body), to: key.document).encoded()
     }
 
+    // SECURITY.md §2.5, §6: a key listed with a later not_before is not taken yet (422
+    // key_retired, as a key past its window), and is from its first day; a key no keyring lists
+    // is unknown_key. Nothing refused is stored.
+    @Test func aPendingKeyIsRefusedUntilItsFirstDay() async throws {
+        let f = KeyringFixture()
+        let h = try Harness()
+        let clock = TestClock(f.d0.adding(days: 1))
+        let starts = f.d0.adding(days: 10)
+        let p = KeyringPayload(
+            serial: 3, issued: f.d0, expires: f.d0.adding(days: 90), rootKeyID: f.root.rootDocument.keyID,
+            intakeKeys: [
+                IntakeKeyEntry(keyID: f.k1.keyID, publicKey: f.k1.publicKey, notBefore: f.d0),
+                IntakeKeyEntry(keyID: f.k2.keyID, publicKey: f.k2.publicKey, notBefore: starts),
+            ], scripts: [:])
+        let file = f.signed(p)
+        let (_, payload) = try KeyringSigner.verify(file, pin: .key(f.root.publicKey))
+        let dir = KeyringDirectory(file: file, payload: payload, root: f.root.rootDocument, today: { clock.now })
+        let early = try tip(f.k2, "to the next key, too early")
+        let onTime = try tip(f.k2, "to the next key, on its first day")
+        let stranger = try tip(IntakeKeyPair.generate(), "to a key no keyring lists")
+        let results = try await h.run(keys: dir) { client in
+            var out = [String]()
+            let a = try await client.postTip(early)
+            out.append("\(a.status.code) \(a.errorCode ?? "")")
+            let b = try await client.postTip(stranger)
+            out.append("\(b.status.code) \(b.errorCode ?? "")")
+            clock.set(starts)
+            out.append("\(try await client.postTip(onTime).status.code)")
+            return out
+        }
+        #expect(results == ["422 key_retired", "422 unknown_key", "201"])
+        #expect(try h.database.allTips().count == 1)
+    }
+
     // Across a rotation with a 14-day overlap, tips to the old key are taken until the overlap
     // ends, then refused as retired; tips to the new key always; every stored tip opens.
     @Test func rotationWithOverlapLosesNothing() async throws {
