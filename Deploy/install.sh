@@ -243,8 +243,8 @@ Next steps (in full: $DOC_DIR/README.md; the keys: Keys/README.md):
  4. Start, and check from another machine against the published root fingerprint:
       systemctl start tipgate; systemctl status tipgate
       tipdesk check-server https://ADDRESS.onion --root-fingerprint 'root:…'
- 5. Courier transport keys: when the review issue lands, register them with
-      tipgate reviewers add
+ 5. Courier transport keys, one per reviewer's courier machine:
+      runuser -u $USER_NAME -- tipgate reviewers add --data $DATA_DIR courier.public.json
  6. Host: swap off or encrypted, disk encryption, journald retention ($DOC_DIR/README.md).
 EOF
 }
