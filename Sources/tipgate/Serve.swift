@@ -17,10 +17,11 @@ extension Tipgate {
         static let configuration = CommandConfiguration(
             abstract: "Serve the intake API over HTTPS.",
             discussion: """
-                Every option can also come from the environment (TIPGATE_DATA, TIPGATE_LISTEN,
-                TIPGATE_TLS_CERT, TIPGATE_TLS_KEY, TIPGATE_ROOT_KEY, TIPGATE_KEYRING, TIPGATE_PUBLIC_KEY, TIPGATE_MAX_PADDED_BYTES,
-                TIPGATE_LOG_LEVEL, TIPGATE_NACL_SCRIPT) or a JSON config file (--config or TIPGATE_CONFIG). Flags win
-                over the environment, which wins over the file.
+                Every option can also come from the environment, as TIPGATE_ and its name in capitals
+                (TIPGATE_DATA, TIPGATE_ADMIN_LISTEN, TIPGATE_POW_DIFFICULTY, ...), or from a JSON config file
+                (--config or TIPGATE_CONFIG). Two settings have no flag: TIPGATE_MAX_CONNECTIONS (default
+                1024) and TIPGATE_NO_JS_RESERVE_BYTES (default 268435456). Flags win over the environment,
+                which wins over the file. SECURITY.md §7 lists every setting.
                 """
         )
 
