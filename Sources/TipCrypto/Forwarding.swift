@@ -42,6 +42,10 @@ public struct ForwardVerification: Equatable, Sendable {
         case staleKeyring = "stale_keyring"
         /// Certified, but by a root this vault does not know (`tipdesk orgs add`).
         case unknownOrg = "unknown_org"
+        /// Signed under an older keyring of a known organization, with a forwarding key that a
+        /// newer keyring of it no longer certifies: the key was replaced, perhaps because it
+        /// leaked (§11.5 step 6).
+        case replacedKey = "replaced_key"
     }
 
     public let status: Status
@@ -50,16 +54,31 @@ public struct ForwardVerification: Equatable, Sendable {
     /// The fingerprint of the root whose keyring the forward carries (`root:…`), if it parsed.
     public let rootFingerprint: String?
     public let message: String
+    /// The serial of the keyring the forward carries, when verified: a recipient remembers the
+    /// newest it has seen of each organization (§11.5 step 6).
+    public var keyringSerial: Int? = nil
 
     public var isVerified: Bool { status == .verified }
 }
 
 public enum ForwardVerifier {
-    /// A known organization: the name this vault gave it and its root public key.
+    /// A known organization: the name this vault gave it, its root public key, and the newest
+    /// of its keyrings this vault has seen (§11.5 step 6), if any.
     public struct KnownOrg: Sendable {
         public let name: String
         public let rootPublicKey: [UInt8]
-        public init(name: String, rootPublicKey: [UInt8]) { (self.name, self.rootPublicKey) = (name, rootPublicKey) }
+        public let newest: NewestKeyring?
+        public init(name: String, rootPublicKey: [UInt8], newest: NewestKeyring? = nil) {
+            (self.name, self.rootPublicKey, self.newest) = (name, rootPublicKey, newest)
+        }
+    }
+
+    /// The newest keyring of an organization a recipient has seen: its serial and the
+    /// forwarding key it certifies (nil if it certifies none).
+    public struct NewestKeyring: Equatable, Sendable {
+        public let serial: Int
+        public let forwardingKey: [UInt8]?
+        public init(serial: Int, forwardingKey: [UInt8]?) { (self.serial, self.forwardingKey) = (serial, forwardingKey) }
     }
 
     /// Days after a keyring's `expires` that a forward signed under it is still taken: a
@@ -68,7 +87,8 @@ public enum ForwardVerifier {
 
     /// Checks a forward opened with the key `openedWith`: recipient, signature, certification
     /// by the carried keyring's root, the document's org, the keyring's age on `arrived` (the
-    /// day the recipient's server received it), and whether that root is known.
+    /// day the recipient's server received it), whether that root is known, and whether a newer
+    /// keyring of it has replaced the key that signed.
     public static func verify(_ f: SignedForward, openedWith: [UInt8], arrived: Day, known: [KnownOrg]) -> ForwardVerification {
         func result(_ s: ForwardVerification.Status, _ why: String, org: String? = nil, root: [UInt8]? = nil) -> ForwardVerification {
             ForwardVerification(status: s, org: org, rootFingerprint: root.map { RootIdentity.document(for: $0).fingerprint }, message: why)
@@ -99,7 +119,18 @@ public enum ForwardVerifier {
         guard let org = known.first(where: { $0.rootPublicKey == root }) else {
             return result(.unknownOrg, "it comes from an organization this vault does not know", root: root)
         }
-        return result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
+        // A stolen forwarding key signs under the keyrings that certified it until they go
+        // stale (step 4); once this vault has seen a newer keyring that certifies another key,
+        // forwards signed with the old one under older keyrings are not taken as verified.
+        if let n = org.newest, payload.serial < n.serial, n.forwardingKey != f.signer {
+            return result(
+                .replacedKey,
+                "it was signed with a forwarding key that \(org.name) has since replaced (its keyring \(n.serial) certifies another); "
+                    + "if the key was replaced because it leaked, this forward may be forged", root: root)
+        }
+        var v = result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
+        v.keyringSerial = payload.serial
+        return v
     }
 }
 

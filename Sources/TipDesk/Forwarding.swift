@@ -225,7 +225,7 @@ extension VaultSession {
         guard let key = try vault.publicKeys().first(where: { $0.keyID == rec.keyID }) else {
             throw DeskError("the key that opened tip \(id) is no longer in the vault")
         }
-        let known = try organizations().map { ForwardVerifier.KnownOrg(name: $0.name, rootPublicKey: $0.root.publicKey) }
+        let known = try organizations().map(\.verifier)
         let v = ForwardVerifier.verify(signed, openedWith: key.publicKey, arrived: rec.day, known: known)
         let doc = try ForwardDocument.decode(signed.document)
         return ReceivedForward(verification: v, document: doc, forwardID: signed.forwardIDHex)

@@ -69,6 +69,8 @@ extension VaultSession {
         let suggestion: Rules.Suggestion?
         /// For a forward from another organization (§11.5): its signed form, boxed.
         var forward: [UInt8]? = nil
+        /// For a forward that verified: its sender and the keyring it carried (§11.5 step 6).
+        var learned: (org: String, keyring: ForwardVerifier.NewestKeyring)? = nil
     }
 
     /// Opens and re-encrypts `tips` on all cores. Nothing is written here.
@@ -91,23 +93,31 @@ extension VaultSession {
         let opener = try tips.isEmpty ? TipOpener(keys: []) : opener()
         let key = dataKey
         let rules = try desk.suggester()
+        let known = try tips.isEmpty ? [] : organizations().map(\.verifier)
         return { i, scratch in
             let t = tips[i]
             let hash = Hex.encode(BLAKE2b.hash(t.sealed))
             do {
                 let doc: TipDocument
                 var forward: [UInt8]?
-                switch try opener.openPlaintext(keyID: t.keyID, sealed: t.sealed, scratch: &scratch).0 {
+                var learned: (org: String, keyring: ForwardVerifier.NewestKeyring)?
+                let (plaintext, openedWith) = try opener.openPlaintext(keyID: t.keyID, sealed: t.sealed, scratch: &scratch)
+                switch plaintext {
                 case .tip(let d): doc = d
                 case .forward(let f):
                     // Stored as a tip with what was shared; who sent it is checked at show.
                     doc = try ForwardDocument.decode(f.document).tip
                     forward = Self.boxReceivedForward(f, id: t.id, key: key)
+                    // What a verified forward tells of its sender's newest keyring (§11.5 step 6).
+                    let v = ForwardVerifier.verify(f, openedWith: openedWith, arrived: t.day, known: known)
+                    if v.isVerified, let org = v.org, let serial = v.keyringSerial {
+                        learned = (org, .init(serial: serial, forwardingKey: f.signer))
+                    }
                 }
                 let s = rules.suggest(doc)
                 return Outcome(
                     hash: hash, box: RecordPlaintext.sealUntouched(doc, id: t.id, key: key), code: nil,
-                    suggestion: s.category == nil && s.urgency == nil ? nil : s, forward: forward)
+                    suggestion: s.category == nil && s.urgency == nil ? nil : s, forward: forward, learned: learned)
             } catch let e as CryptoError {
                 return Outcome(hash: hash, box: nil, code: e.code, suggestion: nil)
             } catch let e as FormatError {
@@ -145,6 +155,12 @@ extension VaultSession {
         var unopened = [TipID]()
         var suggestions = [SuggestedTriage]()
         var forwards = [TipID]()
+        // The newest keyring each known organization's verified forwards carried (§11.5 step 6).
+        var seen = [String: ForwardVerifier.NewestKeyring]()
+        func learn(_ o: Outcome) {
+            guard let (org, ring) = o.learned, ring.serial > (seen[org]?.serial ?? 0) else { return }
+            seen[org] = ring
+        }
         let progress = ProgressMeter("importing", total: retry.count + fresh.count)
         defer { progress.finish() }
         try db.write { w in
@@ -163,6 +179,7 @@ extension VaultSession {
                         forwards.append(t.id)
                     }
                     reopened += 1
+                    learn(o)
                     if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 } else {
                     try w.setOpenError(t.id, o.code ?? "unreadable")
@@ -193,9 +210,11 @@ extension VaultSession {
                     unopened.append(t.id)
                 } else {
                     opened += 1
+                    learn(o)
                     if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 }
             }
+            try rememberNewestKeyrings(seen, in: w)
             if added > 0 || reopened > 0 { try w.countImport() }
             try AuditLog.append(
                 .importBundle,

@@ -55,6 +55,11 @@ public struct KnownOrganization: Equatable, Sendable {
     public let name: String
     public let root: RootKeyDocument
     public let added: Day
+    /// The newest of its keyrings this vault has seen (`orgs add --keyring`, or a verified
+    /// forward's), which retires forwarding keys it no longer certifies (§11.5 step 6).
+    public var newest: ForwardVerifier.NewestKeyring? = nil
+
+    var verifier: ForwardVerifier.KnownOrg { .init(name: name, rootPublicKey: root.publicKey, newest: newest) }
 }
 
 /// The two registries, each one box under the data key (§11.1), read and rewritten whole.
@@ -72,6 +77,10 @@ struct RegistryFile: Codable {
         var name: String
         var root_public_key: String
         var added: String
+        /// §11.5 step 6: the serial of the newest keyring seen, and the forwarding key it
+        /// certifies (base64; absent if none). Absent in registries written before them.
+        var newest_serial: Int? = nil
+        var newest_forwarding_key: String? = nil
     }
 
     var v: Int
@@ -230,7 +239,15 @@ extension VaultSession {
             guard let pk = StrictBase64.decode(w.root_public_key), pk.count == 32, let day = Day(w.added) else {
                 throw DeskError("the vault's organization registry is damaged")
             }
-            return KnownOrganization(name: w.name, root: RootIdentity.document(for: Array(pk)), added: day)
+            var newest: ForwardVerifier.NewestKeyring?
+            if let serial = w.newest_serial {
+                let key = w.newest_forwarding_key.flatMap(StrictBase64.decode).map(Array.init)
+                guard serial > 0, (w.newest_forwarding_key == nil) == (key == nil), key.map({ $0.count == 32 }) ?? true else {
+                    throw DeskError("the vault's organization registry is damaged")
+                }
+                newest = .init(serial: serial, forwardingKey: key)
+            }
+            return KnownOrganization(name: w.name, root: RootIdentity.document(for: Array(pk)), added: day, newest: newest)
         }
     }
 
@@ -243,10 +260,13 @@ extension VaultSession {
                 "an organization is confirmed by its root fingerprint, root:…", hints: ["ask it to read the fingerprint to you over a channel you trust"])
         }
         let root: RootKeyDocument
+        var newest: ForwardVerifier.NewestKeyring?
         if let keyring {
-            do { root = RootIdentity.document(for: try KeyringSigner.verify(keyring, pin: .fingerprint(fingerprint)).0.rootPublicKey) } catch let e
-                as FormatError
-            {
+            do {
+                let (signed, payload) = try KeyringSigner.verify(keyring, pin: .fingerprint(fingerprint))
+                root = RootIdentity.document(for: signed.rootPublicKey)
+                newest = .init(serial: payload.serial, forwardingKey: payload.forwardingKey?.publicKey)
+            } catch let e as FormatError {
                 throw DeskError(
                     e.code == "wrong_root" ? "the keyring is not signed by the root fingerprint you confirmed" : "the keyring does not verify: \(e.message)",
                     hints: ["refused: check the fingerprint with the organization over a channel you trust"])
@@ -271,10 +291,33 @@ extension VaultSession {
             guard !list.contains(where: { StrictBase64.decode($0.root_public_key).map(Array.init) == root.publicKey }) else {
                 throw DeskError("this root is already known under another name", hints: ["see them with: tipdesk orgs list"])
             }
-            list.append(.init(name: name, root_public_key: Data(root.publicKey).base64EncodedString(), added: today.text))
+            var entry = RegistryFile.OrgWire(name: name, root_public_key: Data(root.publicKey).base64EncodedString(), added: today.text)
+            (entry.newest_serial, entry.newest_forwarding_key) = (newest?.serial, newest?.forwardingKey.map { Data($0).base64EncodedString() })
+            list.append(entry)
             r.orgs = list
         }
-        return KnownOrganization(name: name, root: root, added: today)
+        return KnownOrganization(name: name, root: root, added: today, newest: newest)
+    }
+
+    /// Remembers, for each known organization, the newest keyring among `seen` (a verified
+    /// forward's serial and signing key, by organization name) if it is newer than the one on
+    /// record (§11.5 step 6), in the caller's transaction, with an `org` audit entry each.
+    func rememberNewestKeyrings(_ seen: [String: ForwardVerifier.NewestKeyring], in w: VaultWriter) throws {
+        guard !seen.isEmpty else { return }
+        var r = try readRegistry("orgs", from: try w.registry("orgs"))
+        var changed = [(String, Int)]()
+        for i in (r.orgs ?? []).indices {
+            let o = r.orgs![i]
+            guard let n = seen[o.name], n.serial > (o.newest_serial ?? 0) else { continue }
+            r.orgs![i].newest_serial = n.serial
+            r.orgs![i].newest_forwarding_key = n.forwardingKey.map { Data($0).base64EncodedString() }
+            changed.append((o.name, n.serial))
+        }
+        guard !changed.isEmpty else { return }
+        try writeRegistry("orgs", r, in: w)
+        for (name, serial) in changed {
+            try AuditLog.append(.org, ["change": .string("newer keyring"), "name": .string(name), "serial": .int(serial)], day: today, key: dataKey, in: w)
+        }
     }
 
     public func removeOrganization(_ name: String) throws {

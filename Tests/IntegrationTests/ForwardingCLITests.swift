@@ -151,6 +151,53 @@ import TipTestSupport
     }
 
     /// A partner who takes files by hand: the outbox file is carried and imported directly.
+    /// SECURITY.md §11.5 step 6: A replaces its forwarding key (say it leaked). Once C has
+    /// imported a forward carrying A's newer keyring, a forward signed with the old key under
+    /// the older keyring no longer shows as verified (`replaced_key`), while the new one does;
+    /// C's vault remembers the newer serial, with an audit entry.
+    @Test func aReplacedForwardingKeyIsFlaggedOnceANewerKeyringArrives() throws {
+        let a = try LiveOrg("fwd-replace-a")
+        defer { a.server.stop() }
+        let c = try KeyringCLITests.Org("fwd-replace-c")
+        let cKey = c.dir.appendingPathComponent("c.public.json").path
+        #expect(try c.desk(["keys", "export", "--out", cKey]).status == 0)
+        let keyDoc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cKey))) as! [String: Any]
+        let files = a.org.dir.appendingPathComponent("to-c")
+        #expect(
+            try a.desk(["partners", "add", "C", "--public-key", cKey, "--fingerprint", keyDoc["fingerprint"] as! String, "--delivery", "outbox:\(files.path)"])
+                .status == 0)
+        let r = try a.desk.seal(
+            ["--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post"],
+            stdin: Data("Two boys work nights at the car wash on Bobur street.".utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        _ = try a.pullAndImport("a.tipgate")
+        let id = try #require(try a.desk.list().first?["id"] as? String)
+        func forwardAndImport() throws -> String {
+            let before = Set((try? FileManager.default.contentsOfDirectory(atPath: files.path)) ?? [])
+            let f = try a.desk(["forward", id, "--to", "C"])
+            #expect(f.status == 0, "\(f.stderr)")
+            let parcel = try #require(try FileManager.default.contentsOfDirectory(atPath: files.path).first { !before.contains($0) })
+            let i = try c.desk(["import", files.appendingPathComponent(parcel).path])
+            #expect(i.status == 0, "\(i.stderr)")
+            return parcel
+        }
+        #expect(try c.desk(["orgs", "add", "A", "--root-key", a.org.root, "--fingerprint", a.org.fingerprint]).status == 0)
+        _ = try forwardAndImport()
+        let old = try #require(try c.desk.list().first?["id"] as? String)
+        #expect(try c.desk(["show", old]).stdout.contains("forwarded by A (verified)"))
+        // A replaces its forwarding key: a new keyring, a higher serial, another key.
+        _ = try a.org.sign(["forwarding-key", "--kdf", "interactive", "--replace"], "k3.json")
+        _ = try forwardAndImport()
+        let ids = try c.desk.list().compactMap { $0["id"] as? String }
+        let new = try #require(ids.first { $0 != old })
+        #expect(try c.desk(["show", new]).stdout.contains("forwarded by A (verified)"))
+        let shown = try c.desk(["show", old]).stdout
+        #expect(shown.contains("a forward that does not verify (replaced_key)"), "\(shown)")
+        #expect(!shown.contains("(verified)"), "\(shown)")
+        let audit = try c.desk(["audit", "show"]).stdout
+        #expect(audit.contains("newer keyring") && audit.contains("serial"), "\(audit)")
+    }
+
     @Test func outboxRoundTrip() throws {
         let a = try LiveOrg("fwd-file-a")
         defer { a.server.stop() }

@@ -63,6 +63,33 @@ import TipTestSupport
         #expect(verify(f, at: b, known: [a], arrived: Day("2027-01-30")!.adding(days: ForwardVerifier.graceDays + 1)).status == .staleKeyring)
     }
 
+    /// §11.5 step 6: once the recipient has seen a newer keyring of the sender that certifies
+    /// another forwarding key, forwards signed with the old key under older keyrings are
+    /// `replaced_key`; a newer keyring that keeps the key, or an equal or older serial on
+    /// record, changes nothing. A verified forward reports its keyring's serial.
+    @Test func aReplacedForwardingKeyIsNoLongerVerified() throws {
+        let a = Org()  // keyring serial 2
+        let b = Org()
+        let f = try b.open(try a.forward(to: b))
+        func known(_ newest: ForwardVerifier.NewestKeyring?) -> [ForwardVerifier.KnownOrg] {
+            [.init(name: a.known.name, rootPublicKey: a.root.publicKey, newest: newest)]
+        }
+        func status(_ newest: ForwardVerifier.NewestKeyring?) -> ForwardVerification.Status {
+            ForwardVerifier.verify(f, openedWith: b.intake.publicKey, arrived: Day("2026-11-10")!, known: known(newest)).status
+        }
+        let other = SigningKeyPair.generate().publicKey
+        #expect(status(nil) == .verified)
+        #expect(ForwardVerifier.verify(f, openedWith: b.intake.publicKey, arrived: Day("2026-11-10")!, known: known(nil)).keyringSerial == 2)
+        #expect(status(.init(serial: 3, forwardingKey: other)) == .replacedKey)
+        #expect(status(.init(serial: 3, forwardingKey: nil)) == .replacedKey)
+        #expect(status(.init(serial: 3, forwardingKey: a.forwarding.publicKey)) == .verified)
+        #expect(status(.init(serial: 2, forwardingKey: other)) == .verified)
+        #expect(status(.init(serial: 1, forwardingKey: other)) == .verified)
+        let v = ForwardVerifier.verify(f, openedWith: b.intake.publicKey, arrived: Day("2026-11-10")!, known: known(.init(serial: 3, forwardingKey: other)))
+        #expect(v.org == nil && v.keyringSerial == nil && !v.isVerified)
+        #expect(v.message.contains("replaced"))
+    }
+
     @Test func verifiedFromAKnownOrganization() throws {
         let a = Org()
         let b = Org()
@@ -235,12 +262,21 @@ import TipTestSupport
 
 /// Forward vectors made by PyNaCl (Tests/Vectors/generate_forward.py): one per verification
 /// outcome and opening failure, each run three ways: as the partner's server sees it (an
-/// ordinary submission), verified with the test-only root known, and with no organization
-/// known (where only a verified forward changes, to `unknown_org`).
+/// ordinary submission), verified with the test-only root known (and, with a `newest` header,
+/// the newest keyring of it the recipient has seen, §11.5 step 6), and with no organization
+/// known (where only a verified or replaced-key forward changes, to `unknown_org`).
 @Suite struct ForwardVectorTests {
     static let root: [UInt8] = KeyringVectorTests.root.publicKey
 
-    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 16) }
+    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 19) }
+
+    /// The `newest` header: "SERIAL KEY", KEY in base64 or `none`.
+    static func newest(_ v: Vector) -> ForwardVerifier.NewestKeyring? {
+        guard let h = v.headers["newest"] else { return nil }
+        let parts = h.split(separator: " ").map(String.init)
+        guard parts.count == 2, let serial = Int(parts[0]) else { return nil }
+        return .init(serial: serial, forwardingKey: parts[1] == "none" ? nil : Data(base64Encoded: parts[1]).map(Array.init))
+    }
 
     @Test(arguments: Vector.load("forward"))
     func vector(_ v: Vector) throws {
@@ -263,10 +299,11 @@ import TipTestSupport
         }
         // 2. With the sender's root known.
         let arrived = Day(v.headers["arrived"] ?? "2026-11-10")!
-        let known = ForwardVerifier.verify(f, openedWith: key.publicKey, arrived: arrived, known: [.init(name: "Test org", rootPublicKey: Self.root)])
+        let org = ForwardVerifier.KnownOrg(name: "Test org", rootPublicKey: Self.root, newest: Self.newest(v))
+        let known = ForwardVerifier.verify(f, openedWith: key.publicKey, arrived: arrived, known: [org])
         #expect(known.status.rawValue == v.expect, "\(v.name): \(known.message)")
         // 3. With no organization known.
         let none = ForwardVerifier.verify(f, openedWith: key.publicKey, arrived: arrived, known: [])
-        #expect(none.status.rawValue == (v.expect == "verified" ? "unknown_org" : v.expect), "\(v.name): \(none.message)")
+        #expect(none.status.rawValue == (["verified", "replaced_key"].contains(v.expect) ? "unknown_org" : v.expect), "\(v.name): \(none.message)")
     }
 }

@@ -66,9 +66,21 @@ def seal(plain):
     return js({"v": 1, "key_id": kid(INTAKE), "sealed": b64(sealed)})
 
 
-def write(name, expect, comment, plain, arrived="2026-11-10"):
+def write(name, expect, comment, plain, arrived="2026-11-10", newest=None):
+    """newest: (serial, forwarding public key or None), the newest keyring of the sender's
+    root the recipient has seen (SECURITY.md §11.5 step 6), as the header `newest: SERIAL KEY`
+    (KEY in base64, or `none`)."""
+    seen = "" if newest is None else f"newest: {newest[0]} {b64(newest[1]) if newest[1] else 'none'}\n"
     with open(os.path.join(OUT, name + ".txt"), "wb") as f:
-        f.write(f"expect: {expect}\narrived: {arrived}\ncomment: {comment}\n\n".encode() + seal(plain) + b"\n")
+        f.write(f"expect: {expect}\narrived: {arrived}\n{seen}comment: {comment}\n\n".encode() + seal(plain) + b"\n")
+
+
+def newer_keyring_vectors(root, doc, ring, fk):
+    """§11.5 step 6: the forward carries keyring serial 4; the recipient has seen serial 5."""
+    write("18-replaced-key", "replaced_key", "signed under keyring 4 with a key that keyring 5, seen since, no longer certifies",
+          forward(doc, ring, fk), newest=(5, bytes(seeded("replacement forwarding key").verify_key)))
+    write("19-newer-keyring-same-key", "verified", "keyring 5, seen since, certifies the same forwarding key",
+          forward(doc, ring, fk), newest=(5, bytes(fk.verify_key)))
 
 
 INTAKE = base64.b64decode(json.load(open(os.path.join(HERE, "test-only-key.json")))["public_key"])
@@ -105,6 +117,7 @@ def main():
     write("16-stale-keyring", "stale_keyring", "arrived 31 days after the keyring it carries expired", forward(doc, ring, fk), arrived="2027-03-02")
     write("17-last-day-of-grace", "verified", "arrived 30 days after the keyring it carries expired", forward(doc, ring, fk), arrived="2027-03-01")
     write("13-version-2", "unsupported_version", "signed forward v 2", forward(doc, ring, fk, extra={"v": 2}))
+    newer_keyring_vectors(root, doc, ring, fk)
 
 
 if __name__ == "__main__":
