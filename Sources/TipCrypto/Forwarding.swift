@@ -49,7 +49,8 @@ public struct ForwardVerification: Equatable, Sendable {
     }
 
     public let status: Status
-    /// The name this vault gave the sender (`tipdesk orgs add`), when verified.
+    /// The name this vault gave the sender (`tipdesk orgs add`), when verified, or when the
+    /// sender has since replaced the key that signed (`replaced_key`).
     public let org: String?
     /// The fingerprint of the root whose keyring the forward carries (`root:…`), if it parsed.
     public let rootFingerprint: String?
@@ -99,12 +100,9 @@ public enum ForwardVerifier {
         guard SigningKeyPair.verify(f.signature, f.signedMessage, publicKey: f.signer) else {
             return result(.badSignature, "its signature does not verify: it was altered after it was signed")
         }
-        guard let ring = try? SignedDocument.decode(f.keyring),
-            SigningKeyPair.verify(ring.signature, SignedDocument.signedMessage(ring.payload), publicKey: ring.rootPublicKey),
-            let payload = try? KeyringPayload.decode(ring.payload),
-            payload.rootKeyID == KeyIdentity.keyID(for: ring.rootPublicKey)
-        else { return result(.notCertified, "the keyring it carries is not validly signed by any root") }
-        let root = ring.rootPublicKey
+        guard let (root, payload) = signedKeyring(f) else {
+            return result(.notCertified, "the keyring it carries is not validly signed by any root")
+        }
         guard let fk = payload.forwardingKey, fk.publicKey == f.signer, fk.keyID == KeyIdentity.keyID(for: fk.publicKey) else {
             return result(.notCertified, "it was signed by a key the sender's root has not certified as its forwarding key", root: root)
         }
@@ -123,14 +121,36 @@ public enum ForwardVerifier {
         // stale (step 4); once this vault has seen a newer keyring that certifies another key,
         // forwards signed with the old one under older keyrings are not taken as verified.
         if let n = org.newest, payload.serial < n.serial, n.forwardingKey != f.signer {
+            let now = n.forwardingKey == nil ? "certifies none" : "certifies another"
             return result(
                 .replacedKey,
-                "it was signed with a forwarding key that \(org.name) has since replaced (its keyring \(n.serial) certifies another); "
-                    + "if the key was replaced because it leaked, this forward may be forged", root: root)
+                "it was signed with a forwarding key that \(org.name) has since replaced (its keyring \(n.serial) \(now)); "
+                    + "if the key was replaced because it leaked, this forward may be forged", org: org.name, root: root)
         }
         var v = result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
         v.keyringSerial = payload.serial
         return v
+    }
+
+    /// The keyring a forward carries, if its root's signature verifies (§2.5), with the key id
+    /// of its forwarding key derived from the key: its root, and its serial and forwarding key,
+    /// which a recipient remembers (§11.5 step 6) whatever the rest of the forward is, since a
+    /// keyring is the root's own word. Nil for anything else.
+    public static func carriedKeyring(_ f: SignedForward) -> (root: [UInt8], keyring: NewestKeyring)? {
+        guard let (root, payload) = signedKeyring(f) else { return nil }
+        if let fk = payload.forwardingKey, fk.keyID != KeyIdentity.keyID(for: fk.publicKey) { return nil }
+        return (root, .init(serial: payload.serial, forwardingKey: payload.forwardingKey?.publicKey))
+    }
+
+    /// The carried keyring's root and payload, if the root's signature verifies and the payload
+    /// names that root (§11.5 step 3).
+    private static func signedKeyring(_ f: SignedForward) -> (root: [UInt8], payload: KeyringPayload)? {
+        guard let ring = try? SignedDocument.decode(f.keyring),
+            SigningKeyPair.verify(ring.signature, SignedDocument.signedMessage(ring.payload), publicKey: ring.rootPublicKey),
+            let payload = try? KeyringPayload.decode(ring.payload),
+            payload.rootKeyID == KeyIdentity.keyID(for: ring.rootPublicKey)
+        else { return nil }
+        return (ring.rootPublicKey, payload)
     }
 }
 

@@ -69,8 +69,8 @@ extension VaultSession {
         let suggestion: Rules.Suggestion?
         /// For a forward from another organization (§11.5): its signed form, boxed.
         var forward: [UInt8]? = nil
-        /// For a forward that verified: its sender and the keyring it carried (§11.5 step 6).
-        var learned: (org: String, keyring: ForwardVerifier.NewestKeyring)? = nil
+        /// For a forward: the keyring it carried, if its root signed it (§11.5 step 6).
+        var learned: (root: [UInt8], keyring: ForwardVerifier.NewestKeyring)? = nil
     }
 
     /// Opens and re-encrypts `tips` on all cores. Nothing is written here.
@@ -93,26 +93,21 @@ extension VaultSession {
         let opener = try tips.isEmpty ? TipOpener(keys: []) : opener()
         let key = dataKey
         let rules = try desk.suggester()
-        let known = try tips.isEmpty ? [] : organizations().map(\.verifier)
         return { i, scratch in
             let t = tips[i]
             let hash = Hex.encode(BLAKE2b.hash(t.sealed))
             do {
                 let doc: TipDocument
                 var forward: [UInt8]?
-                var learned: (org: String, keyring: ForwardVerifier.NewestKeyring)?
-                let (plaintext, openedWith) = try opener.openPlaintext(keyID: t.keyID, sealed: t.sealed, scratch: &scratch)
-                switch plaintext {
+                var learned: (root: [UInt8], keyring: ForwardVerifier.NewestKeyring)?
+                switch try opener.openPlaintext(keyID: t.keyID, sealed: t.sealed, scratch: &scratch).0 {
                 case .tip(let d): doc = d
                 case .forward(let f):
                     // Stored as a tip with what was shared; who sent it is checked at show.
                     doc = try ForwardDocument.decode(f.document).tip
                     forward = Self.boxReceivedForward(f, id: t.id, key: key)
-                    // What a verified forward tells of its sender's newest keyring (§11.5 step 6).
-                    let v = ForwardVerifier.verify(f, openedWith: openedWith, arrived: t.day, known: known)
-                    if v.isVerified, let org = v.org, let serial = v.keyringSerial {
-                        learned = (org, .init(serial: serial, forwardingKey: f.signer))
-                    }
+                    // The sender's keyring, for its newest serial (§11.5 step 6).
+                    learned = ForwardVerifier.carriedKeyring(f)
                 }
                 let s = rules.suggest(doc)
                 return Outcome(
@@ -155,12 +150,9 @@ extension VaultSession {
         var unopened = [TipID]()
         var suggestions = [SuggestedTriage]()
         var forwards = [TipID]()
-        // The newest keyring each known organization's verified forwards carried (§11.5 step 6).
-        var seen = [String: ForwardVerifier.NewestKeyring]()
-        func learn(_ o: Outcome) {
-            guard let (org, ring) = o.learned, ring.serial > (seen[org]?.serial ?? 0) else { return }
-            seen[org] = ring
-        }
+        // The newest keyring of each root that the forwards carried (§11.5 step 6).
+        var seen = NewestKeyrings()
+        func learn(_ o: Outcome) { if let l = o.learned { seen.add(l.keyring, root: l.root) } }
         let progress = ProgressMeter("importing", total: retry.count + fresh.count)
         defer { progress.finish() }
         try db.write { w in
@@ -245,6 +237,7 @@ extension VaultSession {
         let outcomes = try openAndSeal(sealed.map(\.tip), label: "opening")
         var r = ReopenReport()
         var migrated = 0
+        var seen = NewestKeyrings()
         try db.write { w in
             for ((t, instance), o) in zip(sealed, outcomes) {
                 if let rec = try w.record(t.id) {
@@ -269,11 +262,13 @@ extension VaultSession {
                 }
                 if o.box != nil {
                     r.opened += 1
+                    if let l = o.learned { seen.add(l.keyring, root: l.root) }
                     if let s = o.suggestion { r.suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 } else {
                     r.stillSealed.append(t.id)
                 }
             }
+            try rememberNewestKeyrings(seen, in: w)
             if r.opened > 0 { try w.countImport() }
             try AuditLog.append(
                 auditAction, ["opened": .int(r.opened), "unopened": .int(r.stillSealed.count), "migrated": .int(migrated)], day: today,

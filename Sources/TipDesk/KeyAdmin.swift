@@ -159,8 +159,9 @@ public struct KeyAdmin {
     /// forwarding key alone. One certified key at a time: a second is refused unless `replace`
     /// (the old one may have leaked). The new key is written beside the old, the keyring that
     /// certifies it is saved, and only then does it take the old one's place. Forwards already
-    /// signed with the old key carry the keyring that certified it, so they still verify until
-    /// that keyring is stale (§11.5 step 4).
+    /// signed with the old key carry the keyring that certified it: a partner takes them as
+    /// verified until that keyring is stale (§11.5 step 4), or until it has seen the new keyring,
+    /// from the next forward or `orgs add --keyring` (step 6).
     public func createForwardingKey(passphrase: SecureBytes, cost: SecretKeyFile.Cost, replace: Bool = false) throws -> (
         ForwardingKeyDocument, SignedKeyring
     ) {

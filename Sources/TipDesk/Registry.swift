@@ -62,6 +62,15 @@ public struct KnownOrganization: Equatable, Sendable {
     var verifier: ForwardVerifier.KnownOrg { .init(name: name, rootPublicKey: root.publicKey, newest: newest) }
 }
 
+/// The newest keyring seen of each root (§11.5 step 6): the highest serial wins.
+struct NewestKeyrings {
+    private(set) var byRoot: [[UInt8]: ForwardVerifier.NewestKeyring] = [:]
+
+    mutating func add(_ ring: ForwardVerifier.NewestKeyring, root: [UInt8]) {
+        if ring.serial > (byRoot[root]?.serial ?? 0) { byRoot[root] = ring }
+    }
+}
+
 /// The two registries, each one box under the data key (§11.1), read and rewritten whole.
 struct RegistryFile: Codable {
     struct PartnerWire: Codable {
@@ -240,6 +249,7 @@ extension VaultSession {
                 throw DeskError("the vault's organization registry is damaged")
             }
             var newest: ForwardVerifier.NewestKeyring?
+            guard w.newest_serial != nil || w.newest_forwarding_key == nil else { throw DeskError("the vault's organization registry is damaged") }
             if let serial = w.newest_serial {
                 let key = w.newest_forwarding_key.flatMap(StrictBase64.decode).map(Array.init)
                 guard serial > 0, (w.newest_forwarding_key == nil) == (key == nil), key.map({ $0.count == 32 }) ?? true else {
@@ -283,6 +293,20 @@ extension VaultSession {
         } else {
             throw DeskError("give the organization's --root-key or --keyring")
         }
+        // The same organization again with a keyring: remember it if it is newer (§11.5 step 6).
+        if keyring != nil, let same = try organizations().first(where: { $0.name.lowercased() == name.lowercased() && $0.root == root }) {
+            guard let ring = newest, ring.serial > (same.newest?.serial ?? 0) else {
+                throw DeskError(
+                    "\(same.name) is already known, with a keyring as new as this one",
+                    hints: ["a newer keyring of theirs updates it: tipdesk orgs add \(same.name) --keyring FILE --fingerprint root:…"])
+            }
+            var seen = NewestKeyrings()
+            seen.add(ring, root: root.publicKey)
+            try db.write { w in try rememberNewestKeyrings(seen, in: w) }
+            return KnownOrganization(name: same.name, root: same.root, added: same.added, newest: ring)
+        }
+        // Forwards already held from this root (it was unknown, or removed and added again).
+        if let carried = try newestCarriedKeyring(of: root.publicKey), carried.serial > (newest?.serial ?? 0) { newest = carried }
         try updateRegistry("orgs", audit: .org, ["change": .string("add"), "name": .string(name), "root_key_id": .string(root.keyID.hex)]) { r in
             var list = r.orgs ?? []
             guard !list.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
@@ -299,25 +323,48 @@ extension VaultSession {
         return KnownOrganization(name: name, root: root, added: today, newest: newest)
     }
 
-    /// Remembers, for each known organization, the newest keyring among `seen` (a verified
-    /// forward's serial and signing key, by organization name) if it is newer than the one on
-    /// record (§11.5 step 6), in the caller's transaction, with an `org` audit entry each.
-    func rememberNewestKeyrings(_ seen: [String: ForwardVerifier.NewestKeyring], in w: VaultWriter) throws {
-        guard !seen.isEmpty else { return }
+    /// Remembers, for each known organization, the newest of its keyrings among `seen` if it is
+    /// newer than the one on record (§11.5 step 6), in the caller's transaction, with an `org`
+    /// audit entry each. Matched by root, never by name: a name may have changed hands.
+    func rememberNewestKeyrings(_ seen: NewestKeyrings, in w: VaultWriter) throws {
+        guard !seen.byRoot.isEmpty else { return }
         var r = try readRegistry("orgs", from: try w.registry("orgs"))
-        var changed = [(String, Int)]()
+        var changed = [(name: String, root: [UInt8], serial: Int)]()
         for i in (r.orgs ?? []).indices {
             let o = r.orgs![i]
-            guard let n = seen[o.name], n.serial > (o.newest_serial ?? 0) else { continue }
+            guard let root = StrictBase64.decode(o.root_public_key).map(Array.init), let n = seen.byRoot[root],
+                n.serial > (o.newest_serial ?? 0)
+            else { continue }
             r.orgs![i].newest_serial = n.serial
             r.orgs![i].newest_forwarding_key = n.forwardingKey.map { Data($0).base64EncodedString() }
-            changed.append((o.name, n.serial))
+            changed.append((o.name, root, n.serial))
         }
         guard !changed.isEmpty else { return }
         try writeRegistry("orgs", r, in: w)
-        for (name, serial) in changed {
-            try AuditLog.append(.org, ["change": .string("newer keyring"), "name": .string(name), "serial": .int(serial)], day: today, key: dataKey, in: w)
+        for c in changed {
+            try AuditLog.append(
+                .org,
+                [
+                    "change": .string("newer keyring"), "name": .string(c.name), "root_key_id": .string(KeyIdentity.keyID(for: c.root).hex),
+                    "serial": .int(c.serial),
+                ], day: today, key: dataKey, in: w)
         }
+    }
+
+    /// The newest keyring of `root` among the forwards this vault holds (§11.5 step 6): an
+    /// organization added after its forwards arrived, or removed and added again, starts from
+    /// what they carried.
+    func newestCarriedKeyring(of root: [UInt8]) throws -> ForwardVerifier.NewestKeyring? {
+        var seen = NewestKeyrings()
+        for id in try db.receivedForwardIDs() {
+            guard let box = try db.receivedForward(id),
+                let plain = try? dataKey.openReceivedForward(box, id: id),
+                let f = try? plain.withUnsafeBytes({ try SignedForward.decode(Data($0)) }),
+                let (r, ring) = ForwardVerifier.carriedKeyring(f), r == root
+            else { continue }
+            seen.add(ring, root: r)
+        }
+        return seen.byRoot[root]
     }
 
     public func removeOrganization(_ name: String) throws {

@@ -15,7 +15,12 @@ extension Tipdesk {
 extension Tipdesk.Orgs {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Know an organization by its root key, once you have confirmed the root fingerprint with it.")
+            abstract: "Know an organization by its root key, once you have confirmed the root fingerprint with it.",
+            discussion: """
+                With --keyring, for an organization already known under this name and root: remember that \
+                keyring if it is newer than any seen, so forwards signed with a forwarding key it no longer \
+                certifies show a replaced_key warning (SECURITY.md §11.5).
+                """)
         @OptionGroup var vault: VaultOptions
         @OptionGroup var passphrase: PassphraseOptions
         @Argument(help: "The organization's name in this vault.") var name: String
@@ -32,9 +37,14 @@ extension Tipdesk.Orgs {
                 let path = rootKey ?? keyring!
                 guard let data = FileManager.default.contents(atPath: path) else { throw DeskError("cannot read \(path)") }
                 let session = try Desk(vault: vault.resolved).session(passphrase.read())
+                let known = try session.organizations().contains { $0.name.lowercased() == name.lowercased() }
                 let o = try session.addOrganization(
                     name: name, rootDocument: rootKey == nil ? nil : data, keyring: keyring == nil ? nil : data, fingerprint: fingerprint)
-                note("added organization \(o.name): \(o.root.fingerprint)")
+                if known, let n = o.newest {
+                    note("remembered keyring \(n.serial) of \(o.name)")
+                } else {
+                    note("added organization \(o.name): \(o.root.fingerprint)")
+                }
             }
         }
     }

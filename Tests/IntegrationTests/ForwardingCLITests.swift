@@ -150,7 +150,6 @@ import TipTestSupport
         #expect((try a.desk.list().first?["triage"] as? [String: Any])?["status"] as? String == "forwarded")
     }
 
-    /// A partner who takes files by hand: the outbox file is carried and imported directly.
     /// SECURITY.md §11.5 step 6: A replaces its forwarding key (say it leaked). Once C has
     /// imported a forward carrying A's newer keyring, a forward signed with the old key under
     /// the older keyring no longer shows as verified (`replaced_key`), while the new one does;
@@ -196,8 +195,17 @@ import TipTestSupport
         #expect(!shown.contains("(verified)"), "\(shown)")
         let audit = try c.desk(["audit", "show"]).stdout
         #expect(audit.contains("newer keyring") && audit.contains("serial"), "\(audit)")
+        // The same keyring again adds nothing; removing A and adding it back by its root
+        // starts from the keyrings its held forwards carry, so nothing is rolled back.
+        let again = try c.desk(["orgs", "add", "A", "--keyring", a.org.dir.appendingPathComponent("k3.json").path, "--fingerprint", a.org.fingerprint])
+        #expect(again.status == 1 && again.stderr.contains("as new as this one"), "\(again.stderr)")
+        #expect(try c.desk(["orgs", "remove", "A"]).status == 0)
+        #expect(try c.desk(["orgs", "add", "A", "--root-key", a.org.root, "--fingerprint", a.org.fingerprint]).status == 0)
+        #expect(try c.desk(["show", old]).stdout.contains("a forward that does not verify (replaced_key)"))
+        #expect(try c.desk(["show", new]).stdout.contains("forwarded by A (verified)"))
     }
 
+    /// A partner who takes files by hand: the outbox file is carried and imported directly.
     @Test func outboxRoundTrip() throws {
         let a = try LiveOrg("fwd-file-a")
         defer { a.server.stop() }

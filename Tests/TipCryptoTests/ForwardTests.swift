@@ -86,8 +86,10 @@ import TipTestSupport
         #expect(status(.init(serial: 2, forwardingKey: other)) == .verified)
         #expect(status(.init(serial: 1, forwardingKey: other)) == .verified)
         let v = ForwardVerifier.verify(f, openedWith: b.intake.publicKey, arrived: Day("2026-11-10")!, known: known(.init(serial: 3, forwardingKey: other)))
-        #expect(v.org == nil && v.keyringSerial == nil && !v.isVerified)
-        #expect(v.message.contains("replaced"))
+        #expect(v.org == a.known.name && v.keyringSerial == nil && !v.isVerified)
+        #expect(v.message.contains("replaced") && v.message.contains("certifies another"))
+        #expect(ForwardVerifier.carriedKeyring(f)?.root == a.root.publicKey)
+        #expect(ForwardVerifier.carriedKeyring(f)?.keyring == .init(serial: 2, forwardingKey: a.forwarding.publicKey))
     }
 
     @Test func verifiedFromAKnownOrganization() throws {
@@ -268,7 +270,7 @@ import TipTestSupport
 @Suite struct ForwardVectorTests {
     static let root: [UInt8] = KeyringVectorTests.root.publicKey
 
-    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 19) }
+    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 21) }
 
     /// The `newest` header: "SERIAL KEY", KEY in base64 or `none`.
     static func newest(_ v: Vector) -> ForwardVerifier.NewestKeyring? {
@@ -299,6 +301,7 @@ import TipTestSupport
         }
         // 2. With the sender's root known.
         let arrived = Day(v.headers["arrived"] ?? "2026-11-10")!
+        if v.headers["newest"] != nil { _ = try #require(Self.newest(v), "\(v.name): a malformed newest header") }
         let org = ForwardVerifier.KnownOrg(name: "Test org", rootPublicKey: Self.root, newest: Self.newest(v))
         let known = ForwardVerifier.verify(f, openedWith: key.publicKey, arrived: arrived, known: [org])
         #expect(known.status.rawValue == v.expect, "\(v.name): \(known.message)")

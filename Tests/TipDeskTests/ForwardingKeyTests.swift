@@ -39,3 +39,62 @@ import TipTestSupport
         #expect(try admin.unlockForwarding(f.passphrase).0.publicKey == replaced.publicKey)
     }
 }
+
+/// What a recipient remembers of each known organization's keyrings (SECURITY.md §11.5 step
+/// 6): only ever a higher serial, matched by root and not by name, kept through a reopening of
+/// the vault, and a registry whose record is damaged is refused.
+@Suite struct NewestKeyringTests {
+    @Test func onlyAHigherSerialOfTheSameRootIsRemembered() throws {
+        let f = DeskFixture()
+        _ = try f.makeVault()
+        let a = SigningKeyPair.generate()
+        let b = SigningKeyPair.generate()
+        let s = try f.desk.session(f.passphrase)
+        for (name, root) in [("A", a), ("B", b)] {
+            let doc = RootIdentity.document(for: root.publicKey)
+            _ = try s.addOrganization(name: name, rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
+        }
+        let k5 = SigningKeyPair.generate().publicKey
+        let k3 = SigningKeyPair.generate().publicKey
+        let before = try s.auditEntries().count
+        func remember(_ serial: Int, _ key: [UInt8]?, root: SigningKeyPair) throws {
+            var seen = NewestKeyrings()
+            seen.add(.init(serial: serial, forwardingKey: key), root: root.publicKey)
+            try s.db.write { w in try s.rememberNewestKeyrings(seen, in: w) }
+        }
+        func newest(_ name: String) throws -> ForwardVerifier.NewestKeyring? {
+            try f.desk.session(f.passphrase).organizations().first { $0.name == name }?.newest
+        }
+        try remember(5, k5, root: a)
+        #expect(try newest("A") == .init(serial: 5, forwardingKey: k5))
+        #expect(try newest("B") == nil)
+        try remember(3, k3, root: a)  // older: no rollback
+        try remember(5, k3, root: a)  // the same serial: not newer
+        #expect(try newest("A") == .init(serial: 5, forwardingKey: k5))
+        try remember(6, nil, root: a)  // a keyring that certifies no forwarding key
+        #expect(try newest("A") == .init(serial: 6, forwardingKey: nil))
+        #expect(try s.auditEntries().count == before + 2)
+        var highest = NewestKeyrings()
+        highest.add(.init(serial: 2, forwardingKey: k3), root: b.publicKey)
+        highest.add(.init(serial: 9, forwardingKey: k5), root: b.publicKey)
+        highest.add(.init(serial: 4, forwardingKey: k3), root: b.publicKey)
+        #expect(highest.byRoot[b.publicKey] == .init(serial: 9, forwardingKey: k5))
+    }
+
+    @Test func aDamagedRecordIsRefused() throws {
+        let f = DeskFixture()
+        _ = try f.makeVault()
+        let s = try f.desk.session(f.passphrase)
+        let root = RootIdentity.document(for: SigningKeyPair.generate().publicKey)
+        for (serial, key) in [(nil, Data(count: 32).base64EncodedString()), (0, nil), (3, "not base64"), (3, Data(count: 31).base64EncodedString())]
+            as [(Int?, String?)]
+        {
+            var entry = RegistryFile.OrgWire(name: "A", root_public_key: Data(root.publicKey).base64EncodedString(), added: "2026-11-01")
+            (entry.newest_serial, entry.newest_forwarding_key) = (serial, key)
+            try s.db.write { w in try s.writeRegistry("orgs", RegistryFile(v: 1, orgs: [entry]), in: w) }
+            #expect(throws: DeskError("the vault's organization registry is damaged"), "\(String(describing: serial)) \(String(describing: key))") {
+                try s.organizations()
+            }
+        }
+    }
+}

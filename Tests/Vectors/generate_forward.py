@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Writes forward vectors (SECURITY.md §11.3, §11.5) with PyNaCl, independent of TipCrypto:
 Ed25519 signatures, the sealed box and ISO 7816-4 padding are PyNaCl's and this script's.
-Each file: a header (`expect:`, `comment:`), a blank line, then a submission envelope (§3.4)
-sealed to the test-only intake key (test-only-key.json). `expect` is a verification status
-(verified, wrong_recipient, bad_signature, not_certified, unknown_org) with the test-only
-root (test-only-root.json) as the one known organization, or an opening error code.
+Each file: a header (`expect:`, `arrived:`, optionally `newest:`, `comment:`), a blank line,
+then a submission envelope (§3.4) sealed to the test-only intake key (test-only-key.json).
+`expect` is a verification status (verified, wrong_recipient, bad_signature, not_certified,
+stale_keyring, unknown_org, replaced_key) with the test-only root (test-only-root.json) as the
+one known organization, or an opening error code. `arrived` is the day the tip arrived;
+`newest` the newest keyring of that root the recipient has seen (§11.5 step 6).
 Run with /usr/bin/python3 (python3-nacl)."""
 import base64, hashlib, json, os
 from nacl.public import PublicKey, SealedBox
@@ -75,12 +77,17 @@ def write(name, expect, comment, plain, arrived="2026-11-10", newest=None):
         f.write(f"expect: {expect}\narrived: {arrived}\n{seen}comment: {comment}\n\n".encode() + seal(plain) + b"\n")
 
 
-def newer_keyring_vectors(root, doc, ring, fk):
-    """§11.5 step 6: the forward carries keyring serial 4; the recipient has seen serial 5."""
+def newer_keyring_vectors(doc, ring, fk):
+    """§11.5 step 6: the forward carries keyring serial 4; the recipient has seen another."""
+    other = bytes(seeded("replacement forwarding key").verify_key)
     write("18-replaced-key", "replaced_key", "signed under keyring 4 with a key that keyring 5, seen since, no longer certifies",
-          forward(doc, ring, fk), newest=(5, bytes(seeded("replacement forwarding key").verify_key)))
+          forward(doc, ring, fk), newest=(5, other))
     write("19-newer-keyring-same-key", "verified", "keyring 5, seen since, certifies the same forwarding key",
           forward(doc, ring, fk), newest=(5, bytes(fk.verify_key)))
+    write("20-newer-keyring-no-key", "replaced_key", "keyring 5, seen since, certifies no forwarding key",
+          forward(doc, ring, fk), newest=(5, None))
+    write("21-same-serial-other-key", "verified", "the keyring seen has the same serial (4): not newer, so nothing is replaced",
+          forward(doc, ring, fk), newest=(4, other))
 
 
 INTAKE = base64.b64decode(json.load(open(os.path.join(HERE, "test-only-key.json")))["public_key"])
@@ -117,7 +124,7 @@ def main():
     write("16-stale-keyring", "stale_keyring", "arrived 31 days after the keyring it carries expired", forward(doc, ring, fk), arrived="2027-03-02")
     write("17-last-day-of-grace", "verified", "arrived 30 days after the keyring it carries expired", forward(doc, ring, fk), arrived="2027-03-01")
     write("13-version-2", "unsupported_version", "signed forward v 2", forward(doc, ring, fk, extra={"v": 2}))
-    newer_keyring_vectors(root, doc, ring, fk)
+    newer_keyring_vectors(doc, ring, fk)
 
 
 if __name__ == "__main__":
