@@ -55,9 +55,6 @@ public struct ForwardVerification: Equatable, Sendable {
     /// The fingerprint of the root whose keyring the forward carries (`root:…`), if it parsed.
     public let rootFingerprint: String?
     public let message: String
-    /// The serial of the keyring the forward carries, when verified: a recipient remembers the
-    /// newest it has seen of each organization (§11.5 step 6).
-    public var keyringSerial: Int? = nil
 
     public var isVerified: Bool { status == .verified }
 }
@@ -127,19 +124,21 @@ public enum ForwardVerifier {
                 "it was signed with a forwarding key that \(org.name) has since replaced (its keyring \(n.serial) \(now)); "
                     + "if the key was replaced because it leaked, this forward may be forged", org: org.name, root: root)
         }
-        var v = result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
-        v.keyringSerial = payload.serial
-        return v
+        return result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
     }
 
-    /// The keyring a forward carries, if its root's signature verifies (§2.5), with the key id
-    /// of its forwarding key derived from the key: its root, and its serial and forwarding key,
-    /// which a recipient remembers (§11.5 step 6) whatever the rest of the forward is, since a
-    /// keyring is the root's own word. Nil for anything else.
+    /// The keyring a forward carries, if its root's signature verifies (§2.5): its root, and
+    /// its serial and forwarding key, which a recipient remembers (§11.5 step 6) whatever the
+    /// rest of the forward is, since a keyring is the root's own word. A forwarding key whose id
+    /// is not derived from it is no key the keyring certifies (step 3). Nil for anything else.
     public static func carriedKeyring(_ f: SignedForward) -> (root: [UInt8], keyring: NewestKeyring)? {
         guard let (root, payload) = signedKeyring(f) else { return nil }
-        if let fk = payload.forwardingKey, fk.keyID != KeyIdentity.keyID(for: fk.publicKey) { return nil }
-        return (root, .init(serial: payload.serial, forwardingKey: payload.forwardingKey?.publicKey))
+        return (root, .init(serial: payload.serial, forwardingKey: certifiedForwardingKey(payload)))
+    }
+
+    /// The forwarding key a keyring certifies: nil if none, or if its id is not derived from it.
+    public static func certifiedForwardingKey(_ payload: KeyringPayload) -> [UInt8]? {
+        payload.forwardingKey.flatMap { $0.keyID == KeyIdentity.keyID(for: $0.publicKey) ? $0.publicKey : nil }
     }
 
     /// The carried keyring's root and payload, if the root's signature verifies and the payload

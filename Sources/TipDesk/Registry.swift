@@ -55,8 +55,8 @@ public struct KnownOrganization: Equatable, Sendable {
     public let name: String
     public let root: RootKeyDocument
     public let added: Day
-    /// The newest of its keyrings this vault has seen (`orgs add --keyring`, or a verified
-    /// forward's), which retires forwarding keys it no longer certifies (§11.5 step 6).
+    /// The newest of its keyrings this vault has seen (`orgs add --keyring`, or carried by a
+    /// forward it holds), which retires forwarding keys it no longer certifies (§11.5 step 6).
     public var newest: ForwardVerifier.NewestKeyring? = nil
 
     var verifier: ForwardVerifier.KnownOrg { .init(name: name, rootPublicKey: root.publicKey, newest: newest) }
@@ -275,7 +275,7 @@ extension VaultSession {
             do {
                 let (signed, payload) = try KeyringSigner.verify(keyring, pin: .fingerprint(fingerprint))
                 root = RootIdentity.document(for: signed.rootPublicKey)
-                newest = .init(serial: payload.serial, forwardingKey: payload.forwardingKey?.publicKey)
+                newest = .init(serial: payload.serial, forwardingKey: ForwardVerifier.certifiedForwardingKey(payload))
             } catch let e as FormatError {
                 throw DeskError(
                     e.code == "wrong_root" ? "the keyring is not signed by the root fingerprint you confirmed" : "the keyring does not verify: \(e.message)",

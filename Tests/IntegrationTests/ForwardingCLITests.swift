@@ -150,21 +150,30 @@ import TipTestSupport
         #expect((try a.desk.list().first?["triage"] as? [String: Any])?["status"] as? String == "forwarded")
     }
 
+    /// A, with a live tipgate, and C, a partner that takes files by hand: C's intake key
+    /// document, exported for A, and its fingerprint.
+    func orgAndFilePartner(_ label: String) throws -> (a: LiveOrg, c: KeyringCLITests.Org, cKey: String, cFingerprint: String) {
+        let a = try LiveOrg("\(label)-a")
+        let c = try KeyringCLITests.Org("\(label)-c")
+        let cKey = c.dir.appendingPathComponent("c.public.json").path
+        let exported = try c.desk(["keys", "export", "--out", cKey])
+        guard exported.status == 0 else {
+            a.server.stop()
+            throw TestFailure("keys export: \(exported.stderr)")
+        }
+        let keyDoc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cKey))) as! [String: Any]
+        return (a, c, cKey, keyDoc["fingerprint"] as! String)
+    }
+
     /// SECURITY.md §11.5 step 6: A replaces its forwarding key (say it leaked). Once C has
     /// imported a forward carrying A's newer keyring, a forward signed with the old key under
     /// the older keyring no longer shows as verified (`replaced_key`), while the new one does;
     /// C's vault remembers the newer serial, with an audit entry.
     @Test func aReplacedForwardingKeyIsFlaggedOnceANewerKeyringArrives() throws {
-        let a = try LiveOrg("fwd-replace-a")
+        let (a, c, cKey, fp) = try orgAndFilePartner("fwd-replace")
         defer { a.server.stop() }
-        let c = try KeyringCLITests.Org("fwd-replace-c")
-        let cKey = c.dir.appendingPathComponent("c.public.json").path
-        #expect(try c.desk(["keys", "export", "--out", cKey]).status == 0)
-        let keyDoc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cKey))) as! [String: Any]
         let files = a.org.dir.appendingPathComponent("to-c")
-        #expect(
-            try a.desk(["partners", "add", "C", "--public-key", cKey, "--fingerprint", keyDoc["fingerprint"] as! String, "--delivery", "outbox:\(files.path)"])
-                .status == 0)
+        #expect(try a.desk(["partners", "add", "C", "--public-key", cKey, "--fingerprint", fp, "--delivery", "outbox:\(files.path)"]).status == 0)
         let r = try a.desk.seal(
             ["--server", a.server.url, "--root-fingerprint", a.org.fingerprint, "--cacert", a.server.certificate, "--post"],
             stdin: Data("Two boys work nights at the car wash on Bobur street.".utf8))
@@ -207,13 +216,8 @@ import TipTestSupport
 
     /// A partner who takes files by hand: the outbox file is carried and imported directly.
     @Test func outboxRoundTrip() throws {
-        let a = try LiveOrg("fwd-file-a")
+        let (a, c, cKey, fp) = try orgAndFilePartner("fwd-file")
         defer { a.server.stop() }
-        let c = try KeyringCLITests.Org("fwd-file-c")
-        let cKey = c.dir.appendingPathComponent("c.public.json").path
-        #expect(try c.desk(["keys", "export", "--out", cKey]).status == 0)
-        let keyDoc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cKey))) as! [String: Any]
-        let fp = keyDoc["fingerprint"] as! String
 
         let r = try a.desk.seal(
             [
