@@ -41,8 +41,8 @@ import TipTestSupport
 }
 
 /// What a recipient remembers of each known organization's keyrings (SECURITY.md §11.5 step
-/// 6): only ever a higher serial, matched by root and not by name, kept through a reopening of
-/// the vault, and a registry whose record is damaged is refused.
+/// 6): only ever a higher serial, matched by root and not by name, read back by a new
+/// session; learned from a forward opened by `reopen` too; and a damaged record is refused.
 @Suite struct NewestKeyringTests {
     @Test func onlyAHigherSerialOfTheSameRootIsRemembered() throws {
         let f = DeskFixture()
@@ -79,6 +79,34 @@ import TipTestSupport
         highest.add(.init(serial: 9, forwardingKey: k5), root: b.publicKey)
         highest.add(.init(serial: 4, forwardingKey: k3), root: b.publicKey)
         #expect(highest.byRoot[b.publicKey] == .init(serial: 9, forwardingKey: k5))
+    }
+
+    /// A forward sealed to a key the vault did not hold yet is kept sealed at import; when
+    /// `reopen` opens it, the keyring it carries is remembered as an import's would be.
+    @Test func reopenRemembersTheKeyringAForwardCarries() throws {
+        let f = DeskFixture()
+        _ = try f.makeVault()
+        let root = SigningKeyPair.generate()
+        let forwarding = SigningKeyPair.generate()
+        let rootDoc = RootIdentity.document(for: root.publicKey)
+        _ = try f.session().addOrganization(name: "A", rootDocument: rootDoc.encoded(), keyring: nil, fingerprint: rootDoc.fingerprint)
+        let later = IntakeKeyPair.generate()
+        let payload = KeyringPayload(
+            serial: 7, issued: .today, expires: Day.today.adding(days: 90), rootKeyID: rootDoc.keyID,
+            intakeKeys: [IntakeKeyEntry(keyID: later.keyID, publicKey: later.publicKey, notBefore: .today)], scripts: [:],
+            forwardingKey: .init(keyID: KeyIdentity.keyID(for: forwarding.publicKey), publicKey: forwarding.publicKey))
+        let doc = try ForwardDocument(org: rootDoc.keyID, day: .today, body: "a forward", fields: [:], lang: "en", note: nil, category: nil, urgency: nil)
+        let sealed = try ForwardSealer.seal(doc, keyring: KeyringSigner.sign(payload, with: root).encoded(), forwardingKey: forwarding, to: later.document)
+        let tip = SealedTip(id: Random.tipID(), keyID: sealed.submission.keyID, day: .today, sealed: sealed.submission.sealed)
+        #expect(try f.desk.importBundle(at: try f.write([tip]), passphrase: f.passphrase).unopened == [tip.id])
+        #expect(try f.session().organizations()[0].newest == nil)
+        // The key arrives (as `keys receive` installs it), and reopen opens the forward.
+        try f.vault.write(
+            try SecretKeyFile.seal(secret: later.secretKey, keyID: later.keyID.hex, kind: "x25519", passphrase: f.passphrase, cost: .interactive),
+            to: f.vault.keysDirectory.appendingPathComponent("\(later.keyID).secret"))
+        try f.vault.writePublic(later.document.encoded(), to: f.vault.keysDirectory.appendingPathComponent("\(later.keyID).public.json"))
+        #expect(try f.desk.reopen(passphrase: f.passphrase).opened == 1)
+        #expect(try f.session().organizations()[0].newest == .init(serial: 7, forwardingKey: forwarding.publicKey))
     }
 
     @Test func aDamagedRecordIsRefused() throws {
