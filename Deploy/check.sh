@@ -3,7 +3,7 @@
 # temporary fake root with stub binaries, the files and modes it makes, idempotency,
 # uninstall, the unit (systemd-analyze verify and security), the torrc (tor --verify-config)
 # and shellcheck; and `make run`'s dev set-up (Keys/dev-setup.sh) with the debug build, if one
-# is there (make test builds it first). Ends with "deploy: N passed, M failed"; exits 1 if anything failed.
+# is there (make test builds it first; run by hand, it uses whatever .build/debug holds). Ends with "deploy: N passed, M failed"; exits 1 if anything failed.
 # Usage: Deploy/check.sh   (make test runs it; about ten seconds, leaves nothing behind)
 set -euo pipefail
 
@@ -255,7 +255,7 @@ if [ -x "$DEBUG_BIN/tipdesk" ] && [ -x "$DEBUG_BIN/tipgate" ]; then
         ! run bash "$REPO_DIR/Keys/dev-setup.sh" "$DEBUG_BIN" "$d" >"$TMP/dev-other.log" 2>&1 \
             && grep -q '^tipdesk: error: wrong passphrase' "$TMP/dev-other.log" \
             && grep -q '^dev-setup: failed at: .*tipdesk keys renew' "$TMP/dev-other.log" \
-            && grep -q '^hint: make clean-dev' "$TMP/dev-other.log"
+            && grep -q "^hint: remove $d/ to start it afresh" "$TMP/dev-other.log"
     }
     check "a failing dev set-up step shows the tool's error, the step and a hint" dev_fails_aloud
 else

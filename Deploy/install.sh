@@ -242,7 +242,7 @@ Next steps (in full: $DOC_DIR/README.md; the keys: Keys/README.md):
       runuser -u $USER_NAME -- tipgate keys install --data $DATA_DIR --root-key $CONF_DIR/root.json $CONF_DIR/keyring.json
  4. Start, and check from another machine against the published root fingerprint:
       systemctl start tipgate; systemctl status tipgate
-      tipdesk check-server https://ADDRESS.onion --root-fingerprint 'root:…'
+      tipdesk check-server https://ADDRESS.onion --root-fingerprint 'root:…' --socks 127.0.0.1:9050
  5. Courier transport keys, one per reviewer's courier machine:
       runuser -u $USER_NAME -- tipgate reviewers add --data $DATA_DIR courier.public.json
  6. Host: swap off or encrypted, disk encryption, journald retention ($DOC_DIR/README.md).

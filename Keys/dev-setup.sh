@@ -18,18 +18,18 @@ export TIPDESK_PASSPHRASE=${TIPDESK_PASSPHRASE:-dev-passphrase-not-secret}
 mkdir -p "$DEV"
 chmod 700 "$DEV"
 
+# One file holds a step's stderr; it goes when the script ends, however it ends.
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+
 # quiet COMMAND...: runs it with its stderr held back; on failure prints that, the step and a hint.
 quiet() {
-    local log
-    log=$(mktemp)
-    if ! "$@" 2>"$log"; then
-        cat "$log" >&2
-        rm -f "$log"
+    if ! "$@" 2>"$LOG"; then
+        cat "$LOG" >&2
         echo "dev-setup: failed at: $*" >&2
-        echo "hint: make clean-dev starts $DEV/ afresh (its vault is for trying tipgate only)" >&2
+        echo "hint: remove $DEV/ to start it afresh (make clean-dev, for .dev/): its vault is for trying tipgate only" >&2
         exit 1
     fi
-    rm -f "$log"
 }
 
 if [ ! -d "$DEV/vault/keys" ]; then

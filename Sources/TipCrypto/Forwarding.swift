@@ -127,18 +127,15 @@ public enum ForwardVerifier {
         return result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
     }
 
-    /// The keyring a forward carries, if its root's signature verifies (§2.5): its root, and
-    /// its serial and forwarding key, which a recipient remembers (§11.5 step 6) whatever the
-    /// rest of the forward is, since a keyring is the root's own word. A forwarding key whose id
-    /// is not derived from it is no key the keyring certifies (step 3). Nil for anything else.
+    /// The keyring a forward carries, if it is one its own root signed and that a keyring
+    /// reader takes (§2.5, `KeyringSigner.verify` pinned to that root; its age does not matter):
+    /// its root, and its serial and forwarding key, which a recipient remembers (§11.5 step 6)
+    /// whatever the rest of the forward is, since a keyring is the root's own word.
     public static func carriedKeyring(_ f: SignedForward) -> (root: [UInt8], keyring: NewestKeyring)? {
-        guard let (root, payload) = signedKeyring(f) else { return nil }
-        return (root, .init(serial: payload.serial, forwardingKey: certifiedForwardingKey(payload)))
-    }
-
-    /// The forwarding key a keyring certifies: nil if none, or if its id is not derived from it.
-    public static func certifiedForwardingKey(_ payload: KeyringPayload) -> [UInt8]? {
-        payload.forwardingKey.flatMap { $0.keyID == KeyIdentity.keyID(for: $0.publicKey) ? $0.publicKey : nil }
+        guard let root = (try? SignedDocument.decode(f.keyring))?.rootPublicKey,
+            let (_, payload) = try? KeyringSigner.verify(f.keyring, pin: .key(root))
+        else { return nil }
+        return (root, .init(serial: payload.serial, forwardingKey: payload.forwardingKey?.publicKey))
     }
 
     /// The carried keyring's root and payload, if the root's signature verifies and the payload

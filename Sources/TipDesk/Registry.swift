@@ -62,15 +62,6 @@ public struct KnownOrganization: Equatable, Sendable {
     var verifier: ForwardVerifier.KnownOrg { .init(name: name, rootPublicKey: root.publicKey, newest: newest) }
 }
 
-/// The newest keyring seen of each root (§11.5 step 6): the highest serial wins.
-struct NewestKeyrings {
-    private(set) var byRoot: [[UInt8]: ForwardVerifier.NewestKeyring] = [:]
-
-    mutating func add(_ ring: ForwardVerifier.NewestKeyring, root: [UInt8]) {
-        if ring.serial > (byRoot[root]?.serial ?? 0) { byRoot[root] = ring }
-    }
-}
-
 /// The two registries, each one box under the data key (§11.1), read and rewritten whole.
 struct RegistryFile: Codable {
     struct PartnerWire: Codable {
@@ -86,15 +77,14 @@ struct RegistryFile: Codable {
         var name: String
         var root_public_key: String
         var added: String
-        /// §11.5 step 6: the serial of the newest keyring seen, and the forwarding key it
-        /// certifies (base64; absent if none). Absent in registries written before them.
-        var newest_serial: Int? = nil
-        var newest_forwarding_key: String? = nil
     }
 
     var v: Int
     var partners: [PartnerWire]?
     var orgs: [OrgWire]?
+    /// In the orgs registry: the newest keyring seen of each root (§11.5 step 6), kept when its
+    /// organization is removed (`NewestKeyrings.swift`).
+    var keyrings: [KeyringWire]?
 }
 
 extension VaultSession {
@@ -244,20 +234,13 @@ extension VaultSession {
     // MARK: Known organizations
 
     public func organizations() throws -> [KnownOrganization] {
-        try (readRegistry("orgs", from: try db.registry("orgs")).orgs ?? []).map { w in
+        let r = try readRegistry("orgs", from: try db.registry("orgs"))
+        let newest = try r.newestKeyrings()
+        return try (r.orgs ?? []).map { w in
             guard let pk = StrictBase64.decode(w.root_public_key), pk.count == 32, let day = Day(w.added) else {
                 throw DeskError("the vault's organization registry is damaged")
             }
-            var newest: ForwardVerifier.NewestKeyring?
-            guard w.newest_serial != nil || w.newest_forwarding_key == nil else { throw DeskError("the vault's organization registry is damaged") }
-            if let serial = w.newest_serial {
-                let key = w.newest_forwarding_key.flatMap(StrictBase64.decode).map(Array.init)
-                guard serial > 0, (w.newest_forwarding_key == nil) == (key == nil), key.map({ $0.count == 32 }) ?? true else {
-                    throw DeskError("the vault's organization registry is damaged")
-                }
-                newest = .init(serial: serial, forwardingKey: key)
-            }
-            return KnownOrganization(name: w.name, root: RootIdentity.document(for: Array(pk)), added: day, newest: newest)
+            return KnownOrganization(name: w.name, root: RootIdentity.document(for: Array(pk)), added: day, newest: newest.byRoot[Array(pk)])
         }
     }
 
@@ -275,7 +258,7 @@ extension VaultSession {
             do {
                 let (signed, payload) = try KeyringSigner.verify(keyring, pin: .fingerprint(fingerprint))
                 root = RootIdentity.document(for: signed.rootPublicKey)
-                newest = .init(serial: payload.serial, forwardingKey: ForwardVerifier.certifiedForwardingKey(payload))
+                newest = .init(serial: payload.serial, forwardingKey: payload.forwardingKey?.publicKey)
             } catch let e as FormatError {
                 throw DeskError(
                     e.code == "wrong_root" ? "the keyring is not signed by the root fingerprint you confirmed" : "the keyring does not verify: \(e.message)",
@@ -305,8 +288,11 @@ extension VaultSession {
             try db.write { w in try rememberNewestKeyrings(seen, in: w) }
             return KnownOrganization(name: same.name, root: same.root, added: same.added, newest: ring)
         }
-        // Forwards already held from this root (it was unknown, or removed and added again).
-        if let carried = try newestCarriedKeyring(of: root.publicKey), carried.serial > (newest?.serial ?? 0) { newest = carried }
+        // What is known of its keyrings already: the forwards held from this root (it was
+        // unknown, or removed and added again), and the record kept since a removal.
+        var known = NewestKeyrings()
+        if let ring = newest { known.add(ring, root: root.publicKey) }
+        if let carried = try newestCarriedKeyring(of: root.publicKey) { known.add(carried, root: root.publicKey) }
         try updateRegistry("orgs", audit: .org, ["change": .string("add"), "name": .string(name), "root_key_id": .string(root.keyID.hex)]) { r in
             var list = r.orgs ?? []
             guard !list.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
@@ -315,56 +301,12 @@ extension VaultSession {
             guard !list.contains(where: { StrictBase64.decode($0.root_public_key).map(Array.init) == root.publicKey }) else {
                 throw DeskError("this root is already known under another name", hints: ["see them with: tipdesk orgs list"])
             }
-            var entry = RegistryFile.OrgWire(name: name, root_public_key: Data(root.publicKey).base64EncodedString(), added: today.text)
-            (entry.newest_serial, entry.newest_forwarding_key) = (newest?.serial, newest?.forwardingKey.map { Data($0).base64EncodedString() })
-            list.append(entry)
+            list.append(.init(name: name, root_public_key: Data(root.publicKey).base64EncodedString(), added: today.text))
             r.orgs = list
+            _ = try r.record(known)
+            newest = try r.newestKeyrings().byRoot[root.publicKey]
         }
         return KnownOrganization(name: name, root: root, added: today, newest: newest)
-    }
-
-    /// Remembers, for each known organization, the newest of its keyrings among `seen` if it is
-    /// newer than the one on record (§11.5 step 6), in the caller's transaction, with an `org`
-    /// audit entry each. Matched by root, never by name: a name may have changed hands.
-    func rememberNewestKeyrings(_ seen: NewestKeyrings, in w: VaultWriter) throws {
-        guard !seen.byRoot.isEmpty else { return }
-        var r = try readRegistry("orgs", from: try w.registry("orgs"))
-        var changed = [(name: String, root: [UInt8], serial: Int)]()
-        for i in (r.orgs ?? []).indices {
-            let o = r.orgs![i]
-            guard let root = StrictBase64.decode(o.root_public_key).map(Array.init), let n = seen.byRoot[root],
-                n.serial > (o.newest_serial ?? 0)
-            else { continue }
-            r.orgs![i].newest_serial = n.serial
-            r.orgs![i].newest_forwarding_key = n.forwardingKey.map { Data($0).base64EncodedString() }
-            changed.append((o.name, root, n.serial))
-        }
-        guard !changed.isEmpty else { return }
-        try writeRegistry("orgs", r, in: w)
-        for c in changed {
-            try AuditLog.append(
-                .org,
-                [
-                    "change": .string("newer keyring"), "name": .string(c.name), "root_key_id": .string(KeyIdentity.keyID(for: c.root).hex),
-                    "serial": .int(c.serial),
-                ], day: today, key: dataKey, in: w)
-        }
-    }
-
-    /// The newest keyring of `root` among the forwards this vault holds (§11.5 step 6): an
-    /// organization added after its forwards arrived, or removed and added again, starts from
-    /// what they carried.
-    func newestCarriedKeyring(of root: [UInt8]) throws -> ForwardVerifier.NewestKeyring? {
-        var seen = NewestKeyrings()
-        for id in try db.receivedForwardIDs() {
-            guard let box = try db.receivedForward(id),
-                let plain = try? dataKey.openReceivedForward(box, id: id),
-                let f = try? plain.withUnsafeBytes({ try SignedForward.decode(Data($0)) }),
-                let (r, ring) = ForwardVerifier.carriedKeyring(f), r == root
-            else { continue }
-            seen.add(ring, root: r)
-        }
-        return seen.byRoot[root]
     }
 
     public func removeOrganization(_ name: String) throws {

@@ -166,9 +166,9 @@ import TipTestSupport
     }
 
     /// SECURITY.md §11.5 step 6: A replaces its forwarding key (say it leaked). Once C has
-    /// imported a forward carrying A's newer keyring, a forward signed with the old key under
-    /// the older keyring no longer shows as verified (`replaced_key`), while the new one does;
-    /// C's vault remembers the newer serial, with an audit entry.
+    /// A's newer keyring (here by hand, `orgs add --keyring`), a forward signed with the old key
+    /// under the older keyring no longer shows as verified (`replaced_key`), through a removal
+    /// of A and its return, while one signed with the new key does; the audit log says so.
     @Test func aReplacedForwardingKeyIsFlaggedOnceANewerKeyringArrives() throws {
         let (a, c, cKey, fp) = try orgAndFilePartner("fwd-replace")
         defer { a.server.stop() }
@@ -193,25 +193,30 @@ import TipTestSupport
         _ = try forwardAndImport()
         let old = try #require(try c.desk.list().first?["id"] as? String)
         #expect(try c.desk(["show", old]).stdout.contains("forwarded by A (verified)"))
-        // A replaces its forwarding key: a new keyring, a higher serial, another key.
-        _ = try a.org.sign(["forwarding-key", "--kdf", "interactive", "--replace"], "k3.json")
-        _ = try forwardAndImport()
-        let ids = try c.desk.list().compactMap { $0["id"] as? String }
-        let new = try #require(ids.first { $0 != old })
-        #expect(try c.desk(["show", new]).stdout.contains("forwarded by A (verified)"))
+        // A replaces its forwarding key: a new keyring (serial 3) that certifies another key.
+        // A tells C through a channel of their own: C records the keyring by hand.
+        let k3 = try a.org.sign(["forwarding-key", "--kdf", "interactive", "--replace"], "k3.json")
+        let told = try c.desk(["orgs", "add", "A", "--keyring", k3, "--fingerprint", a.org.fingerprint])
+        #expect(told.status == 0 && told.stderr.contains("remembered keyring 3 of A"), "\(told.stderr)")
+        let replaced = "a forward that does not verify (replaced_key)"
         let shown = try c.desk(["show", old]).stdout
-        #expect(shown.contains("a forward that does not verify (replaced_key)"), "\(shown)")
-        #expect(!shown.contains("(verified)"), "\(shown)")
-        let audit = try c.desk(["audit", "show"]).stdout
-        #expect(audit.contains("newer keyring") && audit.contains("serial"), "\(audit)")
-        // The same keyring again adds nothing; removing A and adding it back by its root
-        // starts from the keyrings its held forwards carry, so nothing is rolled back.
-        let again = try c.desk(["orgs", "add", "A", "--keyring", a.org.dir.appendingPathComponent("k3.json").path, "--fingerprint", a.org.fingerprint])
-        #expect(again.status == 1 && again.stderr.contains("as new as this one"), "\(again.stderr)")
+        #expect(shown.contains(replaced) && !shown.contains("(verified)"), "\(shown)")
+        // Removing A and adding it back by its root keeps what C knew: no rollback.
         #expect(try c.desk(["orgs", "remove", "A"]).status == 0)
         #expect(try c.desk(["orgs", "add", "A", "--root-key", a.org.root, "--fingerprint", a.org.fingerprint]).status == 0)
-        #expect(try c.desk(["show", old]).stdout.contains("a forward that does not verify (replaced_key)"))
+        #expect(try c.desk(["show", old]).stdout.contains(replaced))
+        // A forward signed with the new key verifies; its keyring is not newer, so it adds nothing.
+        _ = try forwardAndImport()
+        let new = try #require(try c.desk.list().compactMap { $0["id"] as? String }.first { $0 != old })
         #expect(try c.desk(["show", new]).stdout.contains("forwarded by A (verified)"))
+        #expect(try c.desk(["show", old]).stdout.contains(replaced))
+        let again = try c.desk(["orgs", "add", "A", "--keyring", k3, "--fingerprint", a.org.fingerprint])
+        #expect(again.status == 1 && again.stderr.contains("as new as this one"), "\(again.stderr)")
+        let rootDoc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: a.org.root))) as! [String: Any]
+        let audit = try c.desk(["audit", "show"]).stdout.split(separator: "\n").filter { $0.contains("newer keyring") }
+        // Serial 2 from the first forward (A was known by its root alone), then 3 by hand.
+        #expect(audit.allSatisfy { $0.contains("name=A root_key_id=\(rootDoc["key_id"] as! String) ") }, "\(audit)")
+        #expect(audit.map { $0.suffix(8) } == ["serial=2", "serial=3"], "\(audit)")
     }
 
     /// A partner who takes files by hand: the outbox file is carried and imported directly.

@@ -113,16 +113,49 @@ import TipTestSupport
         let f = DeskFixture()
         _ = try f.makeVault()
         let s = try f.desk.session(f.passphrase)
-        let root = RootIdentity.document(for: SigningKeyPair.generate().publicKey)
-        for (serial, key) in [(nil, Data(count: 32).base64EncodedString()), (0, nil), (3, "not base64"), (3, Data(count: 31).base64EncodedString())]
-            as [(Int?, String?)]
-        {
-            var entry = RegistryFile.OrgWire(name: "A", root_public_key: Data(root.publicKey).base64EncodedString(), added: "2026-11-01")
-            (entry.newest_serial, entry.newest_forwarding_key) = (serial, key)
-            try s.db.write { w in try s.writeRegistry("orgs", RegistryFile(v: 1, orgs: [entry]), in: w) }
-            #expect(throws: DeskError("the vault's organization registry is damaged"), "\(String(describing: serial)) \(String(describing: key))") {
-                try s.organizations()
-            }
+        let root = Data(SigningKeyPair.generate().publicKey).base64EncodedString()
+        let entry = RegistryFile.OrgWire(name: "A", root_public_key: root, added: "2026-11-01")
+        let key = Data(count: 32).base64EncodedString()
+        let damaged: [[KeyringWire]] = [
+            [KeyringWire(root_public_key: root, serial: 0, forwarding_key: key)],
+            [KeyringWire(root_public_key: root, serial: 3, forwarding_key: "not base64")],
+            [KeyringWire(root_public_key: root, serial: 3, forwarding_key: Data(count: 31).base64EncodedString())],
+            [KeyringWire(root_public_key: Data(count: 31).base64EncodedString(), serial: 3, forwarding_key: nil)],
+            [KeyringWire(root_public_key: root, serial: 3, forwarding_key: nil), KeyringWire(root_public_key: root, serial: 4, forwarding_key: key)],
+        ]
+        for k in damaged {
+            try s.db.write { w in try s.writeRegistry("orgs", RegistryFile(v: 1, orgs: [entry], keyrings: k), in: w) }
+            #expect(throws: DeskError("the vault's organization registry is damaged"), "\(k.map(\.serial))") { try s.organizations() }
+            // An import that learns a keyring refuses it too, rather than writing over it.
+            var seen = NewestKeyrings()
+            seen.add(.init(serial: 9, forwardingKey: nil), root: Array(Data(base64Encoded: root)!))
+            #expect(throws: DeskError.self) { try s.db.write { w in try s.rememberNewestKeyrings(seen, in: w) } }
         }
+        try s.db.write { w in
+            try s.writeRegistry("orgs", RegistryFile(v: 1, orgs: [entry], keyrings: [.init(root_public_key: root, serial: 3, forwarding_key: nil)]), in: w)
+        }
+        #expect(try s.organizations()[0].newest == .init(serial: 3, forwardingKey: nil))
+    }
+
+    /// A forward that does not verify (here, signed by a key its keyring does not certify)
+    /// still carries a keyring its root signed: that keyring is remembered (§11.5 step 6).
+    @Test func aKeyringIsLearnedFromAForwardThatDoesNotVerify() throws {
+        let f = DeskFixture()
+        let intake = try f.makeVault()
+        let root = SigningKeyPair.generate()
+        let rootDoc = RootIdentity.document(for: root.publicKey)
+        _ = try f.session().addOrganization(name: "A", rootDocument: rootDoc.encoded(), keyring: nil, fingerprint: rootDoc.fingerprint)
+        let certified = SigningKeyPair.generate()
+        let payload = KeyringPayload(
+            serial: 8, issued: .today, expires: Day.today.adding(days: 90), rootKeyID: rootDoc.keyID,
+            intakeKeys: [IntakeKeyEntry(keyID: intake.keyID, publicKey: intake.publicKey, notBefore: .today)], scripts: [:],
+            forwardingKey: .init(keyID: KeyIdentity.keyID(for: certified.publicKey), publicKey: certified.publicKey))
+        let doc = try ForwardDocument(org: rootDoc.keyID, day: .today, body: "a forward", fields: [:], lang: "en", note: nil, category: nil, urgency: nil)
+        let rogue = SigningKeyPair.generate()
+        let sealed = try ForwardSealer.seal(doc, keyring: KeyringSigner.sign(payload, with: root).encoded(), forwardingKey: rogue, to: intake)
+        let tip = SealedTip(id: Random.tipID(), keyID: sealed.submission.keyID, day: .today, sealed: sealed.submission.sealed)
+        #expect(try f.desk.importBundle(at: try f.write([tip]), passphrase: f.passphrase).opened == 1)
+        #expect(try f.session().receivedForward(tip.id)?.verification.status == .notCertified)
+        #expect(try f.session().organizations()[0].newest == .init(serial: 8, forwardingKey: certified.publicKey))
     }
 }
