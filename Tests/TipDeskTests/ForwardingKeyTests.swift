@@ -81,23 +81,37 @@ import TipTestSupport
         #expect(highest.byRoot[b.publicKey] == .init(serial: 9, forwardingKey: k5))
     }
 
+    /// Organization A, known to `f`'s vault by its root; `forward` seals a forward from A to
+    /// `to`, carrying A's keyring `serial` that certifies `certified`, signed with `signer`.
+    struct OrgA {
+        let root = SigningKeyPair.generate()
+        var rootDoc: RootKeyDocument { RootIdentity.document(for: root.publicKey) }
+
+        init(knownTo f: DeskFixture) throws {
+            let doc = RootIdentity.document(for: root.publicKey)
+            _ = try f.session().addOrganization(name: "A", rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
+        }
+
+        func forward(serial: Int, certified: SigningKeyPair, signer: SigningKeyPair, to: PublicKeyDocument) throws -> SealedTip {
+            let payload = KeyringPayload(
+                serial: serial, issued: .today, expires: Day.today.adding(days: 90), rootKeyID: rootDoc.keyID,
+                intakeKeys: [IntakeKeyEntry(keyID: to.keyID, publicKey: to.publicKey, notBefore: .today)], scripts: [:],
+                forwardingKey: .init(keyID: KeyIdentity.keyID(for: certified.publicKey), publicKey: certified.publicKey))
+            let doc = try ForwardDocument(org: rootDoc.keyID, day: .today, body: "a forward", fields: [:], lang: "en", note: nil, category: nil, urgency: nil)
+            let s = try ForwardSealer.seal(doc, keyring: KeyringSigner.sign(payload, with: root).encoded(), forwardingKey: signer, to: to).submission
+            return SealedTip(id: Random.tipID(), keyID: s.keyID, day: .today, sealed: s.sealed)
+        }
+    }
+
     /// A forward sealed to a key the vault did not hold yet is kept sealed at import; when
     /// `reopen` opens it, the keyring it carries is remembered as an import's would be.
     @Test func reopenRemembersTheKeyringAForwardCarries() throws {
         let f = DeskFixture()
         _ = try f.makeVault()
-        let root = SigningKeyPair.generate()
+        let a = try OrgA(knownTo: f)
         let forwarding = SigningKeyPair.generate()
-        let rootDoc = RootIdentity.document(for: root.publicKey)
-        _ = try f.session().addOrganization(name: "A", rootDocument: rootDoc.encoded(), keyring: nil, fingerprint: rootDoc.fingerprint)
         let later = IntakeKeyPair.generate()
-        let payload = KeyringPayload(
-            serial: 7, issued: .today, expires: Day.today.adding(days: 90), rootKeyID: rootDoc.keyID,
-            intakeKeys: [IntakeKeyEntry(keyID: later.keyID, publicKey: later.publicKey, notBefore: .today)], scripts: [:],
-            forwardingKey: .init(keyID: KeyIdentity.keyID(for: forwarding.publicKey), publicKey: forwarding.publicKey))
-        let doc = try ForwardDocument(org: rootDoc.keyID, day: .today, body: "a forward", fields: [:], lang: "en", note: nil, category: nil, urgency: nil)
-        let sealed = try ForwardSealer.seal(doc, keyring: KeyringSigner.sign(payload, with: root).encoded(), forwardingKey: forwarding, to: later.document)
-        let tip = SealedTip(id: Random.tipID(), keyID: sealed.submission.keyID, day: .today, sealed: sealed.submission.sealed)
+        let tip = try a.forward(serial: 7, certified: forwarding, signer: forwarding, to: later.document)
         #expect(try f.desk.importBundle(at: try f.write([tip]), passphrase: f.passphrase).unopened == [tip.id])
         #expect(try f.session().organizations()[0].newest == nil)
         // The key arrives (as `keys receive` installs it), and reopen opens the forward.
@@ -142,18 +156,8 @@ import TipTestSupport
     @Test func aKeyringIsLearnedFromAForwardThatDoesNotVerify() throws {
         let f = DeskFixture()
         let intake = try f.makeVault()
-        let root = SigningKeyPair.generate()
-        let rootDoc = RootIdentity.document(for: root.publicKey)
-        _ = try f.session().addOrganization(name: "A", rootDocument: rootDoc.encoded(), keyring: nil, fingerprint: rootDoc.fingerprint)
         let certified = SigningKeyPair.generate()
-        let payload = KeyringPayload(
-            serial: 8, issued: .today, expires: Day.today.adding(days: 90), rootKeyID: rootDoc.keyID,
-            intakeKeys: [IntakeKeyEntry(keyID: intake.keyID, publicKey: intake.publicKey, notBefore: .today)], scripts: [:],
-            forwardingKey: .init(keyID: KeyIdentity.keyID(for: certified.publicKey), publicKey: certified.publicKey))
-        let doc = try ForwardDocument(org: rootDoc.keyID, day: .today, body: "a forward", fields: [:], lang: "en", note: nil, category: nil, urgency: nil)
-        let rogue = SigningKeyPair.generate()
-        let sealed = try ForwardSealer.seal(doc, keyring: KeyringSigner.sign(payload, with: root).encoded(), forwardingKey: rogue, to: intake)
-        let tip = SealedTip(id: Random.tipID(), keyID: sealed.submission.keyID, day: .today, sealed: sealed.submission.sealed)
+        let tip = try OrgA(knownTo: f).forward(serial: 8, certified: certified, signer: SigningKeyPair.generate(), to: intake)
         #expect(try f.desk.importBundle(at: try f.write([tip]), passphrase: f.passphrase).opened == 1)
         #expect(try f.session().receivedForward(tip.id)?.verification.status == .notCertified)
         #expect(try f.session().organizations()[0].newest == .init(serial: 8, forwardingKey: certified.publicKey))
