@@ -57,7 +57,10 @@ extension Tipdesk.Orgs {
         func run() throws {
             try reporting {
                 for o in try Desk(vault: vault.resolved).session(passphrase.read()).organizations() {
-                    out("\(o.name)  \(o.root.fingerprint)  added \(o.added)")
+                    // The newest keyring seen (§11.5 step 6), so a reviewer can check it against
+                    // what the organization says it last signed.
+                    let ring = o.newest.map { "  newest keyring \($0.serial)" } ?? ""
+                    out("\(o.name)  \(o.root.fingerprint)  added \(o.added)\(ring)")
                 }
             }
         }

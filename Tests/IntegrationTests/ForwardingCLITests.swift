@@ -198,6 +198,7 @@ import TipTestSupport
         let k3 = try a.org.sign(["forwarding-key", "--kdf", "interactive", "--replace"], "k3.json")
         let told = try c.desk(["orgs", "add", "A", "--keyring", k3, "--fingerprint", a.org.fingerprint])
         #expect(told.status == 0 && told.stderr.contains("remembered keyring 3 of A"), "\(told.stderr)")
+        #expect(try c.desk(["orgs", "list"]).stdout.contains("  newest keyring 3"))
         let replaced = "a forward that does not verify (replaced_key)"
         let shown = try c.desk(["show", old]).stdout
         #expect(shown.contains(replaced) && !shown.contains("(verified)"), "\(shown)")
