@@ -152,7 +152,6 @@ extension VaultSession {
         var forwards = [TipID]()
         // The newest keyring of each root that the forwards carried (§11.5 step 6).
         var seen = NewestKeyrings()
-        func learn(_ o: Outcome) { if let l = o.learned { seen.add(l.keyring, root: l.root) } }
         let progress = ProgressMeter("importing", total: retry.count + fresh.count)
         defer { progress.finish() }
         try db.write { w in
@@ -171,7 +170,7 @@ extension VaultSession {
                         forwards.append(t.id)
                     }
                     reopened += 1
-                    learn(o)
+                    seen.add(o.learned)
                     if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 } else {
                     try w.setOpenError(t.id, o.code ?? "unreadable")
@@ -202,7 +201,7 @@ extension VaultSession {
                     unopened.append(t.id)
                 } else {
                     opened += 1
-                    learn(o)
+                    seen.add(o.learned)
                     if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 }
             }
@@ -262,7 +261,7 @@ extension VaultSession {
                 }
                 if o.box != nil {
                     r.opened += 1
-                    if let l = o.learned { seen.add(l.keyring, root: l.root) }
+                    seen.add(o.learned)
                     if let s = o.suggestion { r.suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 } else {
                     r.stillSealed.append(t.id)

@@ -10,6 +10,11 @@ struct NewestKeyrings {
     mutating func add(_ ring: ForwardVerifier.NewestKeyring, root: [UInt8]) {
         if ring.serial > (byRoot[root]?.serial ?? 0) { byRoot[root] = ring }
     }
+
+    /// The keyring an opened forward carried (`VaultSession.Outcome.learned`), if any.
+    mutating func add(_ learned: (root: [UInt8], keyring: ForwardVerifier.NewestKeyring)?) {
+        if let l = learned { add(l.keyring, root: l.root) }
+    }
 }
 
 /// One root's newest keyring, as the orgs registry keeps it (§11.5 step 6): its `serial` and

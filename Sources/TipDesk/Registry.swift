@@ -50,6 +50,13 @@ public struct Partner: Equatable, Sendable {
     public func accepts(_ category: String?) -> Bool { category.map(categories.contains) ?? false }
 }
 
+/// What `addOrganization` did: added an organization, or remembered a newer keyring of one
+/// already known (§11.5 step 6).
+public enum OrganizationChange: Equatable, Sendable {
+    case added
+    case newerKeyring
+}
+
 /// An organization whose forwards this vault can verify (SECURITY.md §11.5).
 public struct KnownOrganization: Equatable, Sendable {
     public let name: String
@@ -246,7 +253,10 @@ extension VaultSession {
 
     /// Adds an organization whose forwards this vault will verify: its root key, from its root
     /// document or its signed keyring, confirmed by the root fingerprint.
-    public func addOrganization(name: String, rootDocument: Data?, keyring: Data?, fingerprint: String) throws -> KnownOrganization {
+    @discardableResult
+    public func addOrganization(name: String, rootDocument: Data?, keyring: Data?, fingerprint: String) throws -> (
+        KnownOrganization, OrganizationChange
+    ) {
         try Self.checkName(name, what: "organization")
         guard let wanted = RootIdentity.normalize(fingerprint) else {
             throw DeskError(
@@ -286,7 +296,7 @@ extension VaultSession {
             var seen = NewestKeyrings()
             seen.add(ring, root: root.publicKey)
             try db.write { w in try rememberNewestKeyrings(seen, in: w) }
-            return KnownOrganization(name: same.name, root: same.root, added: same.added, newest: ring)
+            return (KnownOrganization(name: same.name, root: same.root, added: same.added, newest: ring), .newerKeyring)
         }
         // What is known of its keyrings already: the forwards held from this root (it was
         // unknown, or removed and added again), and the record kept since a removal.
@@ -306,7 +316,7 @@ extension VaultSession {
             _ = try r.record(known)
             newest = try r.newestKeyrings().byRoot[root.publicKey]
         }
-        return KnownOrganization(name: name, root: root, added: today, newest: newest)
+        return (KnownOrganization(name: name, root: root, added: today, newest: newest), .added)
     }
 
     public func removeOrganization(_ name: String) throws {

@@ -37,13 +37,11 @@ extension Tipdesk.Orgs {
                 let path = rootKey ?? keyring!
                 guard let data = FileManager.default.contents(atPath: path) else { throw DeskError("cannot read \(path)") }
                 let session = try Desk(vault: vault.resolved).session(passphrase.read())
-                let known = try session.organizations().contains { $0.name.lowercased() == name.lowercased() }
-                let o = try session.addOrganization(
+                let (o, change) = try session.addOrganization(
                     name: name, rootDocument: rootKey == nil ? nil : data, keyring: keyring == nil ? nil : data, fingerprint: fingerprint)
-                if known, let n = o.newest {
-                    note("remembered keyring \(n.serial) of \(o.name)")
-                } else {
-                    note("added organization \(o.name): \(o.root.fingerprint)")
+                switch change {
+                case .added: note("added organization \(o.name): \(o.root.fingerprint)")
+                case .newerKeyring: note("remembered keyring \(o.newest?.serial ?? 0) of \(o.name)")
                 }
             }
         }

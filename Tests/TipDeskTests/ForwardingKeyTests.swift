@@ -52,7 +52,7 @@ import TipTestSupport
         let s = try f.desk.session(f.passphrase)
         for (name, root) in [("A", a), ("B", b)] {
             let doc = RootIdentity.document(for: root.publicKey)
-            _ = try s.addOrganization(name: name, rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
+            try s.addOrganization(name: name, rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
         }
         let k5 = SigningKeyPair.generate().publicKey
         let k3 = SigningKeyPair.generate().publicKey
@@ -89,7 +89,7 @@ import TipTestSupport
 
         init(knownTo f: DeskFixture) throws {
             let doc = RootIdentity.document(for: root.publicKey)
-            _ = try f.session().addOrganization(name: "A", rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
+            try f.session().addOrganization(name: "A", rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
         }
 
         func forward(serial: Int, certified: SigningKeyPair, signer: SigningKeyPair, to: PublicKeyDocument) throws -> SealedTip {
