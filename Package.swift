@@ -127,6 +127,19 @@ let package = Package(
             dependencies: ["TipCore", "TipCrypto", "TipStore", "TipDesk"],
             swiftSettings: swiftSettings
         ),
+        // Not a test: tipgate's intake with tipgate's own work taken out (no checks, no
+        // middleware), the floor `make bench` reads the intake goals against. Not a product.
+        .executableTarget(
+            name: "tipgate-floor",
+            dependencies: [
+                "TipCore", "TipCrypto", "TipStore", "TipServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Shared by the test targets only: vectors, the test-only key, process and server helpers.
         .target(
             name: "TipTestSupport",

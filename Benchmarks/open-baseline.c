@@ -1,6 +1,6 @@
 /* The import baseline: the least work an import of a bundle can do, in C, on one thread.
  *
- *   open-baseline BUNDLE SECRET_KEY_FILE [--floor]
+ *   open-baseline BUNDLE SECRET_KEY_FILE [--floor | --floor-store DB]
  *
  * Reads the bundle (SECURITY.md §5) into memory, then times a loop over its records:
  * base64-decode `sealed` and crypto_box_seal_open it with the 32-byte raw X25519 secret key in
@@ -13,9 +13,15 @@
  * under the vault's data key (XChaCha20-Poly1305 with a random nonce, §10.2). It is the
  * fastest an import could be if parsing, triage and storage were free (issue 9).
  *
- * Build: cc -O2 -o open-baseline open-baseline.c -lsodium
+ * --floor-store DB adds to --floor the least durable storage there is: each re-encrypted
+ * document inserted into a new SQLite file DB (WAL, synchronous=FULL, as the vault) as one
+ * blob of a rowid table with no other column or index, all in one transaction. It is the
+ * fastest an import could be if parsing and triage were free.
+ *
+ * Build: cc -O2 -o open-baseline open-baseline.c -lsodium -lsqlite3
  */
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +53,20 @@ static char *slurp(const char *path, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "--floor"))) die("usage: open-baseline BUNDLE SECRET_KEY_FILE [--floor]");
-    int floor_mode = argc == 4;
+    int floor_mode = argc == 4 && !strcmp(argv[3], "--floor");
+    int store_mode = argc == 5 && !strcmp(argv[3], "--floor-store");
+    if (argc != 3 && !floor_mode && !store_mode)
+        die("usage: open-baseline BUNDLE SECRET_KEY_FILE [--floor | --floor-store DB]");
+    floor_mode |= store_mode;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *insert = NULL;
+    if (store_mode) {
+        if (sqlite3_open(argv[4], &db) != SQLITE_OK ||
+            sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                             "CREATE TABLE record (n INTEGER PRIMARY KEY, box BLOB NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(db, "INSERT INTO record (box) VALUES (?)", -1, &insert, NULL) != SQLITE_OK)
+            die("cannot make the store");
+    }
     if (sodium_init() < 0) die("sodium_init");
     size_t blen, klen;
     char *bundle = slurp(argv[1], &blen);
@@ -61,6 +79,7 @@ int main(int argc, char **argv) {
     long tips = 0;
     double start = now();
     if (floor_mode) crypto_generichash(digest, 32, (const unsigned char *)bundle, blen, NULL, 0);
+    if (store_mode && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) die("BEGIN failed");
     for (char *p = strstr(bundle, "\"sealed\":\""); p; p = strstr(p, "\"sealed\":\"")) {
         p += 10;
         char *q = strchr(p, '"');
@@ -77,10 +96,16 @@ int main(int argc, char **argv) {
             if (sodium_unpad(&len, plain, n - crypto_box_SEALBYTES, n - crypto_box_SEALBYTES) != 0) die("a tip is not padded");
             randombytes_buf(nonce, sizeof nonce);
             crypto_aead_xchacha20poly1305_ietf_encrypt(box, &boxed, plain, len, hash, 16, NULL, nonce, data_key);
+            if (store_mode && (sqlite3_bind_blob(insert, 1, box, (int)boxed, SQLITE_STATIC) != SQLITE_OK ||
+                               sqlite3_step(insert) != SQLITE_DONE || sqlite3_reset(insert) != SQLITE_OK))
+                die("an insert failed");
         }
         tips++;
         p = q;
     }
+    if (store_mode && (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK || sqlite3_finalize(insert) != SQLITE_OK ||
+                       sqlite3_close(db) != SQLITE_OK))
+        die("the commit failed");
     double took = now() - start;
     printf("RESULT tips=%ld seconds=%.3f rate=%.1f\n", tips, took, tips / took);
     return 0;
