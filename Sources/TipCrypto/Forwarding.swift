@@ -46,11 +46,16 @@ public struct ForwardVerification: Equatable, Sendable {
         /// newer keyring of it no longer certifies: the key was replaced, perhaps because it
         /// leaked (§11.5 step 6).
         case replacedKey = "replaced_key"
+        /// Signed under a keyring whose serial the organization's root also gave a keyring that
+        /// certifies another forwarding key: a root never reuses a serial (§2.5), so its key
+        /// may be in other hands and either keyring may be forged (§11.5 step 7).
+        case conflictingKeyring = "conflicting_keyring"
     }
 
     public let status: Status
     /// The name this vault gave the sender (`tipdesk orgs add`), when verified, or when the
-    /// sender has since replaced the key that signed (`replaced_key`).
+    /// sender has since replaced the key that signed (`replaced_key`) or its root signed two
+    /// keyrings of one serial (`conflicting_keyring`).
     public let org: String?
     /// The fingerprint of the root whose keyring the forward carries (`root:…`), if it parsed.
     public let rootFingerprint: String?
@@ -72,11 +77,23 @@ public enum ForwardVerifier {
     }
 
     /// The newest keyring of an organization a recipient has seen: its serial and the
-    /// forwarding key it certifies (nil if it certifies none).
+    /// forwarding key it certifies (nil if it certifies none), and whether the recipient has
+    /// also seen a keyring of that serial from that root certifying another key (§11.5 step 7).
     public struct NewestKeyring: Equatable, Sendable {
         public let serial: Int
         public let forwardingKey: [UInt8]?
-        public init(serial: Int, forwardingKey: [UInt8]?) { (self.serial, self.forwardingKey) = (serial, forwardingKey) }
+        public let conflicting: Bool
+        public init(serial: Int, forwardingKey: [UInt8]?, conflicting: Bool = false) {
+            (self.serial, self.forwardingKey, self.conflicting) = (serial, forwardingKey, conflicting)
+        }
+
+        /// What a recipient knows after seeing both `self` and `other` of one root: the higher
+        /// serial; of one serial, either with `conflicting` set if they certify different keys.
+        public func merged(with other: NewestKeyring) -> NewestKeyring {
+            if other.serial != serial { return other.serial > serial ? other : self }
+            let conflict = conflicting || other.conflicting || other.forwardingKey != forwardingKey
+            return NewestKeyring(serial: serial, forwardingKey: forwardingKey, conflicting: conflict)
+        }
     }
 
     /// Days after a keyring's `expires` that a forward signed under it is still taken: a
@@ -85,8 +102,9 @@ public enum ForwardVerifier {
 
     /// Checks a forward opened with the key `openedWith`: recipient, signature, certification
     /// by the carried keyring's root, the document's org, the keyring's age on `arrived` (the
-    /// day the recipient's server received it), whether that root is known, and whether a newer
-    /// keyring of it has replaced the key that signed.
+    /// day the recipient's server received it), whether that root is known, whether a newer
+    /// keyring of it has replaced the key that signed, and whether its root signed another
+    /// keyring of the same serial.
     public static func verify(_ f: SignedForward, openedWith: [UInt8], arrived: Day, known: [KnownOrg]) -> ForwardVerification {
         func result(_ s: ForwardVerification.Status, _ why: String, org: String? = nil, root: [UInt8]? = nil) -> ForwardVerification {
             ForwardVerification(status: s, org: org, rootFingerprint: root.map { RootIdentity.document(for: $0).fingerprint }, message: why)
@@ -123,6 +141,15 @@ public enum ForwardVerifier {
                 .replacedKey,
                 "it was signed with a forwarding key that \(org.name) has since replaced (its keyring \(n.serial) \(now)); "
                     + "if the key was replaced because it leaked, this forward may be forged", org: org.name, root: root)
+        }
+        // A root never gives two keyrings one serial (§2.5). If it did, its key signed one of
+        // them without its owner, perhaps to certify a forwarding key of a thief's next to the
+        // real one, which a newer serial would have retired (step 6); neither is taken.
+        if let n = org.newest, payload.serial == n.serial, n.conflicting || n.forwardingKey != f.signer {
+            return result(
+                .conflictingKeyring,
+                "\(org.name)'s root signed two different keyrings numbered \(n.serial): its root key may be in other hands, "
+                    + "and this forward may be forged; confirm it with \(org.name) over a channel you trust", org: org.name, root: root)
         }
         return result(.verified, "forwarded by \(org.name) (verified)", org: org.name, root: root)
     }

@@ -150,8 +150,10 @@ extension VaultSession {
         var unopened = [TipID]()
         var suggestions = [SuggestedTriage]()
         var forwards = [TipID]()
-        // The newest keyring of each root that the forwards carried (§11.5 step 6).
+        // The newest keyring of each root that the forwards carried (§11.5 step 6), and the
+        // organizations whose keyrings this import found in conflict (step 7).
         var seen = NewestKeyrings()
+        var keyringConflicts = [String]()
         let progress = ProgressMeter("importing", total: retry.count + fresh.count)
         defer { progress.finish() }
         try db.write { w in
@@ -205,7 +207,7 @@ extension VaultSession {
                     if let s = o.suggestion { suggestions.append(SuggestedTriage(id: t.id, suggestion: s)) }
                 }
             }
-            try rememberNewestKeyrings(seen, in: w)
+            keyringConflicts = try rememberNewestKeyrings(seen, in: w)
             if added > 0 || reopened > 0 { try w.countImport() }
             try AuditLog.append(
                 .importBundle,
@@ -226,6 +228,7 @@ extension VaultSession {
         r.reopened = reopened
         r.suggestions = suggestions
         r.forwards = forwards
+        r.keyringConflicts = keyringConflicts
         return r
     }
 

@@ -3,12 +3,14 @@ import TipCore
 import TipCrypto
 import TipStore
 
-/// The newest keyring seen of each root (SECURITY.md §11.5 step 6): the highest serial wins.
+/// The newest keyring seen of each root (SECURITY.md §11.5 step 6): the highest serial wins,
+/// and two of the highest serial certifying different keys mark it conflicting (step 7),
+/// whichever came first.
 struct NewestKeyrings {
     private(set) var byRoot: [[UInt8]: ForwardVerifier.NewestKeyring] = [:]
 
     mutating func add(_ ring: ForwardVerifier.NewestKeyring, root: [UInt8]) {
-        if ring.serial > (byRoot[root]?.serial ?? 0) { byRoot[root] = ring }
+        byRoot[root] = byRoot[root].map { $0.merged(with: ring) } ?? ring
     }
 
     /// The keyring an opened forward carried (`VaultSession.Outcome.learned`), if any.
@@ -17,12 +19,21 @@ struct NewestKeyrings {
     }
 }
 
-/// One root's newest keyring, as the orgs registry keeps it (§11.5 step 6): its `serial` and
-/// the forwarding key it certifies (base64, absent if none).
+/// One root's newest keyring, as the orgs registry keeps it (§11.5 step 6): its `serial`, the
+/// forwarding key it certifies (base64, absent if none), and `conflicting` (absent unless
+/// true) once another keyring of that serial certifying another key was seen (step 7).
 struct KeyringWire: Codable {
     var root_public_key: String
     var serial: Int
     var forwarding_key: String?
+    var conflicting: Bool?
+}
+
+/// A change to a root's record of keyrings: a newer one, or a conflict in the newest serial.
+struct KeyringChange {
+    let root: [UInt8]
+    let serial: Int
+    let conflicting: Bool
 }
 
 extension RegistryFile {
@@ -38,25 +49,28 @@ extension RegistryFile {
                 guard let b = StrictBase64.decode(text), b.count == 32 else { throw DeskError("the vault's organization registry is damaged") }
                 key = Array(b)
             }
-            out.add(.init(serial: k.serial, forwardingKey: key), root: root)
+            guard k.conflicting != false else { throw DeskError("the vault's organization registry is damaged") }
+            out.add(.init(serial: k.serial, forwardingKey: key, conflicting: k.conflicting == true), root: root)
         }
         return out
     }
 
-    /// Records each of `seen` that is newer than the record of its root; returns the roots
-    /// and serials recorded.
-    mutating func record(_ seen: NewestKeyrings) throws -> [(root: [UInt8], serial: Int)] {
+    /// Records what each of `seen` adds to the record of its root: a newer keyring, or a
+    /// conflict in the newest serial; returns the changes.
+    mutating func record(_ seen: NewestKeyrings) throws -> [KeyringChange] {
         let current = try newestKeyrings()
-        var changed = [(root: [UInt8], serial: Int)]()
-        for (root, ring) in seen.byRoot where ring.serial > (current.byRoot[root]?.serial ?? 0) {
+        var changed = [KeyringChange]()
+        for (root, ring) in seen.byRoot {
+            let merged = current.byRoot[root].map { $0.merged(with: ring) } ?? ring
+            guard merged != current.byRoot[root] else { continue }
             let wire = KeyringWire(
-                root_public_key: Data(root).base64EncodedString(), serial: ring.serial,
-                forwarding_key: ring.forwardingKey.map { Data($0).base64EncodedString() })
+                root_public_key: Data(root).base64EncodedString(), serial: merged.serial,
+                forwarding_key: merged.forwardingKey.map { Data($0).base64EncodedString() }, conflicting: merged.conflicting ? true : nil)
             var list = keyrings ?? []
             list.removeAll { StrictBase64.decode($0.root_public_key).map(Array.init) == root }
             list.append(wire)
             keyrings = list
-            changed.append((root, ring.serial))
+            changed.append(KeyringChange(root: root, serial: merged.serial, conflicting: merged.conflicting))
         }
         return changed
     }
@@ -64,27 +78,31 @@ extension RegistryFile {
 
 extension VaultSession {
     /// Remembers, for each known organization, the newest of its keyrings among `seen` if it is
-    /// newer than the one on record (§11.5 step 6), in the caller's transaction, with an `org`
-    /// audit entry each. Matched by root, never by name: a name may have changed hands. Roots
-    /// of no known organization are left out: `orgs add` reads their forwards when it comes.
-    func rememberNewestKeyrings(_ seen: NewestKeyrings, in w: VaultWriter) throws {
-        guard !seen.byRoot.isEmpty else { return }
+    /// newer than the one on record (§11.5 step 6) or conflicts with it (step 7), in the
+    /// caller's transaction, with an `org` audit entry each. Matched by root, never by name: a
+    /// name may have changed hands. Roots of no known organization are left out: `orgs add`
+    /// reads their forwards when it comes. Returns the names of the organizations whose newest
+    /// keyrings now conflict, for a warning.
+    @discardableResult
+    func rememberNewestKeyrings(_ seen: NewestKeyrings, in w: VaultWriter) throws -> [String] {
+        guard !seen.byRoot.isEmpty else { return [] }
         var r = try readRegistry("orgs", from: try w.registry("orgs"))
         var names = [[UInt8]: String]()
         for o in r.orgs ?? [] { if let root = StrictBase64.decode(o.root_public_key) { names[Array(root)] = o.name } }
         var known = NewestKeyrings()
         for (root, ring) in seen.byRoot where names[root] != nil { known.add(ring, root: root) }
         let changed = try r.record(known)
-        guard !changed.isEmpty else { return }
+        guard !changed.isEmpty else { return [] }
         try writeRegistry("orgs", r, in: w)
         for c in changed.sorted(by: { names[$0.root]! < names[$1.root]! }) {
             try AuditLog.append(
                 .org,
                 [
-                    "change": .string("newer keyring"), "name": .string(names[c.root]!), "root_key_id": .string(KeyIdentity.keyID(for: c.root).hex),
-                    "serial": .int(c.serial),
+                    "change": .string(c.conflicting ? "conflicting keyrings" : "newer keyring"), "name": .string(names[c.root]!),
+                    "root_key_id": .string(KeyIdentity.keyID(for: c.root).hex), "serial": .int(c.serial),
                 ], day: today, key: dataKey, in: w)
         }
+        return changed.filter(\.conflicting).map { names[$0.root]! }.sorted()
     }
 
     /// The newest keyring of `root` among the forwards this vault holds (§11.5 step 6): an

@@ -50,11 +50,13 @@ public struct Partner: Equatable, Sendable {
     public func accepts(_ category: String?) -> Bool { category.map(categories.contains) ?? false }
 }
 
-/// What `addOrganization` did: added an organization, or remembered a newer keyring of one
-/// already known (§11.5 step 6).
+/// What `addOrganization` did: added an organization, remembered a newer keyring of one
+/// already known (§11.5 step 6), or found that its root signed two keyrings of its newest
+/// serial (step 7).
 public enum OrganizationChange: Equatable, Sendable {
     case added
     case newerKeyring
+    case conflictingKeyring
 }
 
 /// An organization whose forwards this vault can verify (SECURITY.md §11.5).
@@ -286,17 +288,21 @@ extension VaultSession {
         } else {
             throw DeskError("give the organization's --root-key or --keyring")
         }
-        // The same organization again with a keyring: remember it if it is newer (§11.5 step 6).
+        // The same organization again with a keyring: remember it if it is newer (§11.5 step 6)
+        // or another of the newest serial (step 7).
         if keyring != nil, let same = try organizations().first(where: { $0.name.lowercased() == name.lowercased() && $0.root == root }) {
-            guard let ring = newest, ring.serial > (same.newest?.serial ?? 0) else {
+            guard let ring = newest else { throw DeskError("internal error: a keyring without its payload") }
+            let merged = same.newest.map { $0.merged(with: ring) } ?? ring
+            guard merged != same.newest else {
                 throw DeskError(
                     "\(same.name) is already known, with a keyring as new as this one",
                     hints: ["a newer keyring of theirs updates it: tipdesk orgs add \(same.name) --keyring FILE --fingerprint root:…"])
             }
             var seen = NewestKeyrings()
-            seen.add(ring, root: root.publicKey)
+            seen.add(merged, root: root.publicKey)
             try db.write { w in try rememberNewestKeyrings(seen, in: w) }
-            return (KnownOrganization(name: same.name, root: same.root, added: same.added, newest: ring), .newerKeyring)
+            let change: OrganizationChange = merged.serial == same.newest?.serial ? .conflictingKeyring : .newerKeyring
+            return (KnownOrganization(name: same.name, root: same.root, added: same.added, newest: merged), change)
         }
         // What is known of its keyrings already: the forwards held from this root (it was
         // unknown, or removed and added again), and the record kept since a removal.

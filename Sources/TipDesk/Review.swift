@@ -80,6 +80,9 @@ public struct ImportReport: Equatable, Sendable {
     public var suggestions: [SuggestedTriage] = []
     /// Tips that opened now and are forwards from another organization (SECURITY.md §11.5).
     public var forwards: [TipID] = []
+    /// Known organizations whose root this import showed to have signed two keyrings of one
+    /// serial certifying different forwarding keys (SECURITY.md §11.5 step 7).
+    public var keyringConflicts: [String] = []
 }
 
 /// The reviewer's operations, shared by the CLI and the tests.

@@ -34,6 +34,10 @@ extension Tipdesk {
                     )
                     for id in r.forwards.sorted() { out("  \(id.hex.prefix(12))") }
                 }
+                for name in r.keyringConflicts {
+                    note("ALARM: the root of \(name) signed two different keyrings of one serial: its root key may be in other hands")
+                    note("hint: forwards signed under that keyring show conflicting_keyring; confirm them with \(name) over a channel you trust")
+                }
                 if r.reopened > 0 { out("opened \(r.reopened) tip\(r.reopened == 1 ? "" : "s") held sealed from earlier imports") }
                 for id in r.conflicts {
                     note("warning: tip \(id) is already in the vault with different bytes; kept the one held")

@@ -19,7 +19,9 @@ extension Tipdesk.Orgs {
             discussion: """
                 With --keyring, for an organization already known under this name and root: remember that \
                 keyring if it is newer than any seen, so forwards signed with a forwarding key it no longer \
-                certifies show a replaced_key warning (SECURITY.md §11.5).
+                certifies show a replaced_key warning, or if it has the serial of the newest seen but certifies \
+                another key, so forwards signed under that serial show a conflicting_keyring warning \
+                (SECURITY.md §11.5).
                 """)
         @OptionGroup var vault: VaultOptions
         @OptionGroup var passphrase: PassphraseOptions
@@ -42,6 +44,9 @@ extension Tipdesk.Orgs {
                 switch change {
                 case .added: note("added organization \(o.name): \(o.root.fingerprint)")
                 case .newerKeyring: note("remembered keyring \(o.newest?.serial ?? 0) of \(o.name)")
+                case .conflictingKeyring:
+                    note("ALARM: the root of \(o.name) signed two different keyrings numbered \(o.newest?.serial ?? 0): its root key may be in other hands")
+                    note("hint: forwards signed under that keyring now show conflicting_keyring; tell \(o.name) over a channel you trust")
                 }
             }
         }
@@ -57,7 +62,7 @@ extension Tipdesk.Orgs {
                 for o in try Desk(vault: vault.resolved).session(passphrase.read()).organizations() {
                     // The newest keyring seen (§11.5 step 6), so a reviewer can check it against
                     // what the organization says it last signed.
-                    let ring = o.newest.map { "  newest keyring \($0.serial)" } ?? ""
+                    let ring = o.newest.map { "  newest keyring \($0.serial)\($0.conflicting ? " (CONFLICTING: its root signed two)" : "")" } ?? ""
                     out("\(o.name)  \(o.root.fingerprint)  added \(o.added)\(ring)")
                 }
             }

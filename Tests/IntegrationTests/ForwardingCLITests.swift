@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TipCore
+import TipCrypto
 import TipTestSupport
 
 /// Forwarding between two organizations through the real binaries (SECURITY.md §11): each has
@@ -218,6 +220,56 @@ import TipTestSupport
         // Serial 2 from the first forward (A was known by its root alone), then 3 by hand.
         #expect(audit.allSatisfy { $0.contains("name=A root_key_id=\(rootDoc["key_id"] as! String) ") }, "\(audit)")
         #expect(audit.map { $0.suffix(8) } == ["serial=2", "serial=3"], "\(audit)")
+    }
+
+    /// SECURITY.md §11.5 step 7: a root that signed two keyrings of one serial (here a root
+    /// key held by the test, as a thief would hold it, certifying a thief's forwarding key
+    /// beside the real one). `tipdesk import` raises an alarm when the second arrives,
+    /// `orgs list` marks the keyring, and neither forward shows as verified; `orgs add
+    /// --keyring` with a third of that serial adds nothing new.
+    @Test func twoKeyringsOfOneSerialRaiseAnAlarm() throws {
+        let c = try KeyringCLITests.Org("fwd-conflict")
+        let cKey = c.dir.appendingPathComponent("c.public.json").path
+        #expect(try c.desk(["keys", "export", "--out", cKey]).status == 0)
+        let to = try KeyIdentity.verifiedDocument(Data(contentsOf: URL(fileURLWithPath: cKey)))
+        let root = SigningKeyPair.generate()
+        let rootDoc = RootIdentity.document(for: root.publicKey)
+        let rootFile = c.dir.appendingPathComponent("x-root.json")
+        try rootDoc.encoded().write(to: rootFile)
+        #expect(try c.desk(["orgs", "add", "X", "--root-key", rootFile.path, "--fingerprint", rootDoc.fingerprint]).status == 0)
+        func keyring(certifying key: SigningKeyPair) throws -> Data {
+            let payload = KeyringPayload(
+                serial: 4, issued: .today, expires: Day.today.adding(days: 90), rootKeyID: rootDoc.keyID,
+                intakeKeys: [IntakeKeyEntry(keyID: to.keyID, publicKey: to.publicKey, notBefore: .today)], scripts: [:],
+                forwardingKey: .init(keyID: KeyIdentity.keyID(for: key.publicKey), publicKey: key.publicKey))
+            return try KeyringSigner.sign(payload, with: root).encoded()
+        }
+        /// A forward from X signed with `key` under a keyring 4 certifying it, imported by C.
+        func forwardAndImport(_ key: SigningKeyPair, _ name: String) throws -> RunResult {
+            let doc = try ForwardDocument(
+                org: rootDoc.keyID, day: .today, body: "a forward from X", fields: [:], lang: "en", note: nil, category: nil, urgency: nil)
+            let s = try ForwardSealer.seal(doc, keyring: try keyring(certifying: key), forwardingKey: key, to: to).submission
+            let parcel = c.dir.appendingPathComponent(name)
+            try ForwardParcel(id: Random.tipID(), day: .today, deliverTo: nil, keyID: s.keyID, sealed: s.sealed).encoded().write(to: parcel)
+            return try c.desk(["import", parcel.path])
+        }
+        let real = SigningKeyPair.generate()
+        let thief = SigningKeyPair.generate()
+        let first = try forwardAndImport(real, "p1")
+        #expect(first.status == 0 && !first.stderr.contains("ALARM"), "\(first.stderr)")
+        let second = try forwardAndImport(thief, "p2")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("ALARM: the root of X signed two different keyrings of one serial"), "\(second.stderr)")
+        #expect(try c.desk(["orgs", "list"]).stdout.contains("newest keyring 4 (CONFLICTING"))
+        for id in try c.desk.list().compactMap({ $0["id"] as? String }) {
+            let shown = try c.desk(["show", id]).stdout
+            #expect(shown.contains("(conflicting_keyring)") && !shown.contains("(verified)"), "\(shown)")
+        }
+        let third = c.dir.appendingPathComponent("k4-third.json")
+        try keyring(certifying: SigningKeyPair.generate()).write(to: third)
+        let again = try c.desk(["orgs", "add", "X", "--keyring", third.path, "--fingerprint", rootDoc.fingerprint])
+        #expect(again.status == 1 && again.stderr.contains("as new as this one"), "\(again.stderr)")
+        #expect(try c.desk(["audit", "show"]).stdout.contains("conflicting keyrings"))
     }
 
     /// A partner who takes files by hand: the outbox file is carried and imported directly.

@@ -82,13 +82,56 @@ import TipTestSupport
         #expect(status(.init(serial: 3, forwardingKey: other)) == .replacedKey)
         #expect(status(.init(serial: 3, forwardingKey: nil)) == .replacedKey)
         #expect(status(.init(serial: 3, forwardingKey: a.forwarding.publicKey)) == .verified)
-        #expect(status(.init(serial: 2, forwardingKey: other)) == .verified)
         #expect(status(.init(serial: 1, forwardingKey: other)) == .verified)
         let v = ForwardVerifier.verify(f, openedWith: b.intake.publicKey, arrived: Day("2026-11-10")!, known: known(.init(serial: 3, forwardingKey: other)))
         #expect(v.org == a.known.name && !v.isVerified)
         #expect(v.message.contains("replaced") && v.message.contains("certifies another"))
         #expect(ForwardVerifier.carriedKeyring(f)?.root == a.root.publicKey)
         #expect(ForwardVerifier.carriedKeyring(f)?.keyring == .init(serial: 2, forwardingKey: a.forwarding.publicKey))
+    }
+
+    /// §11.5 step 7: a root never gives two keyrings one serial (§2.5). A forward signed under a
+    /// keyring whose serial the recipient has seen certify another key, or marked conflicting
+    /// (it has seen both), is `conflicting_keyring`, whichever of the two it carries.
+    @Test func twoKeyringsOfOneSerialAreNotVerified() throws {
+        let a = Org()  // keyring serial 2
+        let b = Org()
+        let f = try b.open(try a.forward(to: b))
+        func verify(_ newest: ForwardVerifier.NewestKeyring) -> ForwardVerification {
+            ForwardVerifier.verify(
+                f, openedWith: b.intake.publicKey, arrived: Day("2026-11-10")!,
+                known: [.init(name: a.known.name, rootPublicKey: a.root.publicKey, newest: newest)])
+        }
+        let other = SigningKeyPair.generate().publicKey
+        #expect(verify(.init(serial: 2, forwardingKey: other)).status == .conflictingKeyring)
+        #expect(verify(.init(serial: 2, forwardingKey: nil)).status == .conflictingKeyring)
+        #expect(verify(.init(serial: 2, forwardingKey: a.forwarding.publicKey, conflicting: true)).status == .conflictingKeyring)
+        #expect(verify(.init(serial: 2, forwardingKey: a.forwarding.publicKey)).status == .verified)
+        // A conflict in a serial older than the forward's keyring is not this forward's.
+        #expect(verify(.init(serial: 1, forwardingKey: other, conflicting: true)).status == .verified)
+        // A newer serial that retired the key is replaced_key, conflicting or not.
+        #expect(verify(.init(serial: 3, forwardingKey: other, conflicting: true)).status == .replacedKey)
+        let v = verify(.init(serial: 2, forwardingKey: other))
+        #expect(v.org == a.known.name && !v.isVerified && v.message.contains("two different keyrings numbered 2"))
+    }
+
+    /// What a recipient remembers of one root (§11.5 steps 6-7): the higher serial; of one
+    /// serial, a conflict once two certify different keys, in either order, and kept.
+    @Test func keyringsMerge() {
+        let k1 = SigningKeyPair.generate().publicKey
+        let k2 = SigningKeyPair.generate().publicKey
+        let a = ForwardVerifier.NewestKeyring(serial: 4, forwardingKey: k1)
+        let b = ForwardVerifier.NewestKeyring(serial: 4, forwardingKey: k2)
+        let none = ForwardVerifier.NewestKeyring(serial: 4, forwardingKey: nil)
+        let newer = ForwardVerifier.NewestKeyring(serial: 5, forwardingKey: k1)
+        #expect(a.merged(with: a) == a)
+        #expect(a.merged(with: b) == .init(serial: 4, forwardingKey: k1, conflicting: true))
+        #expect(b.merged(with: a) == .init(serial: 4, forwardingKey: k2, conflicting: true))
+        #expect(a.merged(with: none).conflicting && none.merged(with: a).conflicting)
+        #expect(a.merged(with: b).merged(with: a).conflicting)
+        #expect(a.merged(with: newer) == newer && newer.merged(with: b) == newer)
+        #expect(a.merged(with: b).merged(with: newer) == newer)
+        #expect(newer.merged(with: a.merged(with: b)) == newer)
     }
 
     @Test func verifiedFromAKnownOrganization() throws {
@@ -264,19 +307,22 @@ import TipTestSupport
 /// Forward vectors made by PyNaCl (Tests/Vectors/generate_forward.py): one per verification
 /// outcome and opening failure, each run three ways: as the partner's server sees it (an
 /// ordinary submission), verified with the test-only root known (and, with a `newest` header,
-/// the newest keyring of it the recipient has seen, §11.5 step 6), and with no organization
-/// known (where only a verified or replaced-key forward changes, to `unknown_org`).
+/// the newest keyring of it the recipient has seen, §11.5 steps 6-7), and with no organization
+/// known (where only a verified, replaced-key or conflicting-keyring forward changes, to
+/// `unknown_org`).
 @Suite struct ForwardVectorTests {
     static let root: [UInt8] = KeyringVectorTests.root.publicKey
 
-    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 21) }
+    @Test func vectorsExist() { #expect(Vector.load("forward").count >= 22) }
 
-    /// The `newest` header: "SERIAL KEY", KEY in base64 or `none`.
+    /// The `newest` header: "SERIAL KEY [conflicting]", KEY in base64 or `none`.
     static func newest(_ v: Vector) -> ForwardVerifier.NewestKeyring? {
         guard let h = v.headers["newest"] else { return nil }
         let parts = h.split(separator: " ").map(String.init)
-        guard parts.count == 2, let serial = Int(parts[0]) else { return nil }
-        return .init(serial: serial, forwardingKey: parts[1] == "none" ? nil : Data(base64Encoded: parts[1]).map(Array.init))
+        guard [2, 3].contains(parts.count), let serial = Int(parts[0]), parts.count == 2 || parts[2] == "conflicting" else { return nil }
+        return .init(
+            serial: serial, forwardingKey: parts[1] == "none" ? nil : Data(base64Encoded: parts[1]).map(Array.init),
+            conflicting: parts.count == 3)
     }
 
     @Test(arguments: Vector.load("forward"))
@@ -306,6 +352,8 @@ import TipTestSupport
         #expect(known.status.rawValue == v.expect, "\(v.name): \(known.message)")
         // 3. With no organization known.
         let none = ForwardVerifier.verify(f, openedWith: key.publicKey, arrived: arrived, known: [])
-        #expect(none.status.rawValue == (["verified", "replaced_key"].contains(v.expect) ? "unknown_org" : v.expect), "\(v.name): \(none.message)")
+        #expect(
+            none.status.rawValue == (["verified", "replaced_key", "conflicting_keyring"].contains(v.expect) ? "unknown_org" : v.expect),
+            "\(v.name): \(none.message)")
     }
 }

@@ -40,9 +40,10 @@ import TipTestSupport
     }
 }
 
-/// What a recipient remembers of each known organization's keyrings (SECURITY.md §11.5 step
-/// 6): only ever a higher serial, matched by root and not by name, read back by a new
-/// session; learned from a forward opened by `reopen` too; and a damaged record is refused.
+/// What a recipient remembers of each known organization's keyrings (SECURITY.md §11.5 steps
+/// 6-7): only ever a higher serial, or a conflict in the newest one, matched by root and not
+/// by name, read back by a new session; learned from a forward opened by `reopen` too; and a
+/// damaged record is refused.
 @Suite struct NewestKeyringTests {
     @Test func onlyAHigherSerialOfTheSameRootIsRemembered() throws {
         let f = DeskFixture()
@@ -69,11 +70,17 @@ import TipTestSupport
         #expect(try newest("A") == .init(serial: 5, forwardingKey: k5))
         #expect(try newest("B") == nil)
         try remember(3, k3, root: a)  // older: no rollback
-        try remember(5, k3, root: a)  // the same serial: not newer
+        try remember(5, k5, root: a)  // the same again: nothing new
         #expect(try newest("A") == .init(serial: 5, forwardingKey: k5))
+        #expect(try s.auditEntries().count == before + 1)
+        try remember(5, k3, root: a)  // the same serial, another key: a conflict (step 7)
+        #expect(try newest("A") == .init(serial: 5, forwardingKey: k5, conflicting: true))
+        #expect(try s.auditEntries().last?.details["change"] == .string("conflicting keyrings"))
+        try remember(5, k5, root: a)  // a conflict stays
+        #expect(try newest("A") == .init(serial: 5, forwardingKey: k5, conflicting: true))
         try remember(6, nil, root: a)  // a keyring that certifies no forwarding key
         #expect(try newest("A") == .init(serial: 6, forwardingKey: nil))
-        #expect(try s.auditEntries().count == before + 2)
+        #expect(try s.auditEntries().count == before + 3)
         var highest = NewestKeyrings()
         highest.add(.init(serial: 2, forwardingKey: k3), root: b.publicKey)
         highest.add(.init(serial: 9, forwardingKey: k5), root: b.publicKey)
@@ -136,6 +143,7 @@ import TipTestSupport
             [KeyringWire(root_public_key: root, serial: 3, forwarding_key: Data(count: 31).base64EncodedString())],
             [KeyringWire(root_public_key: Data(count: 31).base64EncodedString(), serial: 3, forwarding_key: nil)],
             [KeyringWire(root_public_key: root, serial: 3, forwarding_key: nil), KeyringWire(root_public_key: root, serial: 4, forwarding_key: key)],
+            [KeyringWire(root_public_key: root, serial: 3, forwarding_key: key, conflicting: false)],
         ]
         for k in damaged {
             try s.db.write { w in try s.writeRegistry("orgs", RegistryFile(v: 1, orgs: [entry], keyrings: k), in: w) }
@@ -149,6 +157,84 @@ import TipTestSupport
             try s.writeRegistry("orgs", RegistryFile(v: 1, orgs: [entry], keyrings: [.init(root_public_key: root, serial: 3, forwarding_key: nil)]), in: w)
         }
         #expect(try s.organizations()[0].newest == .init(serial: 3, forwardingKey: nil))
+        try s.db.write { w in
+            let ring = KeyringWire(root_public_key: root, serial: 3, forwarding_key: key, conflicting: true)
+            try s.writeRegistry("orgs", RegistryFile(v: 1, orgs: [entry], keyrings: [ring]), in: w)
+        }
+        #expect(try s.organizations()[0].newest == .init(serial: 3, forwardingKey: Array(Data(count: 32)), conflicting: true))
+    }
+
+    /// §11.5 step 7: two forwards carrying keyrings of one serial that certify different keys
+    /// (a root key in other hands signing one for a thief's forwarding key) are found at
+    /// import, whichever comes first: the import reports the organization, the audit log says
+    /// so, and neither forward verifies, then or later, until a newer keyring replaces both.
+    @Test func twoKeyringsOfOneSerialAreFoundAtImport() throws {
+        for order in [false, true] {
+            let f = DeskFixture()
+            let intake = try f.makeVault()
+            let a = try OrgA(knownTo: f)
+            let real = SigningKeyPair.generate()
+            let thief = SigningKeyPair.generate()
+            let good = try a.forward(serial: 4, certified: real, signer: real, to: intake)
+            let forged = try a.forward(serial: 4, certified: thief, signer: thief, to: intake)
+            let first = order ? forged : good
+            let second = order ? good : forged
+            let r1 = try f.desk.importBundle(at: try f.write([first]), passphrase: f.passphrase)
+            #expect(r1.keyringConflicts.isEmpty)
+            #expect(try f.session().receivedForward(first.id)?.verification.status == .verified)
+            let r2 = try f.desk.importBundle(at: try f.write([second]), passphrase: f.passphrase)
+            #expect(r2.keyringConflicts == ["A"])
+            let s = try f.session()
+            #expect(try s.organizations()[0].newest?.conflicting == true)
+            #expect(try s.auditEntries().contains { $0.details["change"] == .string("conflicting keyrings") && $0.details["serial"] == .int(4) })
+            for tip in [good, forged] {
+                #expect(try s.receivedForward(tip.id)?.verification.status == .conflictingKeyring, "order \(order)")
+            }
+            // Both in one bundle: the same.
+            let g = DeskFixture()
+            let intake2 = try g.makeVault()
+            let b = try OrgA(knownTo: g)
+            let both = [
+                try b.forward(serial: 2, certified: real, signer: real, to: intake2), try b.forward(serial: 2, certified: thief, signer: thief, to: intake2),
+            ]
+            #expect(try g.desk.importBundle(at: try g.write(order ? both.reversed() : both), passphrase: g.passphrase).keyringConflicts == ["A"])
+            // The organization answers with a newer keyring for its real key: that verifies
+            // again, the thief's key is replaced.
+            let newer = try a.forward(serial: 5, certified: real, signer: real, to: intake)
+            #expect(try f.desk.importBundle(at: try f.write([newer]), passphrase: f.passphrase).keyringConflicts.isEmpty)
+            #expect(try f.session().receivedForward(newer.id)?.verification.status == .verified)
+            #expect(try f.session().receivedForward(forged.id)?.verification.status == .replacedKey)
+        }
+    }
+
+    /// `orgs add --keyring` for a known organization (§11.5 steps 6-7): a keyring of the newest
+    /// serial certifying another key is a conflict, recorded and reported; the same again, or
+    /// an older one, adds nothing.
+    @Test func addingAKeyringOfTheNewestSerialWithAnotherKeyIsAConflict() throws {
+        let f = DeskFixture()
+        let intake = try f.makeVault()
+        let root = SigningKeyPair.generate()
+        let doc = RootIdentity.document(for: root.publicKey)
+        func keyring(_ serial: Int, _ key: SigningKeyPair) throws -> Data {
+            let payload = KeyringPayload(
+                serial: serial, issued: .today, expires: Day.today.adding(days: 90), rootKeyID: doc.keyID,
+                intakeKeys: [IntakeKeyEntry(keyID: intake.keyID, publicKey: intake.publicKey, notBefore: .today)], scripts: [:],
+                forwardingKey: .init(keyID: KeyIdentity.keyID(for: key.publicKey), publicKey: key.publicKey))
+            return try KeyringSigner.sign(payload, with: root).encoded()
+        }
+        let real = SigningKeyPair.generate()
+        let s = try f.session()
+        func add(_ ring: Data) throws -> OrganizationChange {
+            try s.addOrganization(name: "A", rootDocument: nil, keyring: ring, fingerprint: doc.fingerprint).1
+        }
+        #expect(try add(try keyring(4, real)) == .added)
+        #expect(throws: DeskError.self) { try add(try keyring(4, real)) }
+        #expect(throws: DeskError.self) { try add(try keyring(3, SigningKeyPair.generate())) }
+        #expect(try add(try keyring(4, SigningKeyPair.generate())) == .conflictingKeyring)
+        #expect(try s.organizations()[0].newest == .init(serial: 4, forwardingKey: real.publicKey, conflicting: true))
+        #expect(throws: DeskError.self) { try add(try keyring(4, SigningKeyPair.generate())) }
+        #expect(try add(try keyring(5, real)) == .newerKeyring)
+        #expect(try s.organizations()[0].newest == .init(serial: 5, forwardingKey: real.publicKey))
     }
 
     /// A forward that does not verify (here, signed by a key its keyring does not certify)

@@ -4,9 +4,9 @@ Ed25519 signatures, the sealed box and ISO 7816-4 padding are PyNaCl's and this 
 Each file: a header (`expect:`, `arrived:`, optionally `newest:`, `comment:`), a blank line,
 then a submission envelope (§3.4) sealed to the test-only intake key (test-only-key.json).
 `expect` is a verification status (verified, wrong_recipient, bad_signature, not_certified,
-stale_keyring, unknown_org, replaced_key) with the test-only root (test-only-root.json) as the
+stale_keyring, unknown_org, replaced_key, conflicting_keyring) with the test-only root (test-only-root.json) as the
 one known organization, or an opening error code. `arrived` is the day the tip arrived;
-`newest` the newest keyring of that root the recipient has seen (§11.5 step 6).
+`newest` the newest keyring of that root the recipient has seen (§11.5 steps 6-7).
 Run with /usr/bin/python3 (python3-nacl)."""
 import base64, hashlib, json, os
 from nacl.public import PublicKey, SealedBox
@@ -69,10 +69,10 @@ def seal(plain):
 
 
 def write(name, expect, comment, plain, arrived="2026-11-10", newest=None):
-    """newest: (serial, forwarding public key or None), the newest keyring of the sender's
-    root the recipient has seen (SECURITY.md §11.5 step 6), as the header `newest: SERIAL KEY`
-    (KEY in base64, or `none`)."""
-    seen = "" if newest is None else f"newest: {newest[0]} {b64(newest[1]) if newest[1] else 'none'}\n"
+    """newest: (serial, forwarding public key or None[, "conflicting"]), the newest keyring of
+    the sender's root the recipient has seen (SECURITY.md §11.5 steps 6-7), as the header
+    `newest: SERIAL KEY [conflicting]` (KEY in base64, or `none`)."""
+    seen = "" if newest is None else f"newest: {newest[0]} {b64(newest[1]) if newest[1] else 'none'}{''.join(' ' + x for x in newest[2:])}\n"
     with open(os.path.join(OUT, name + ".txt"), "wb") as f:
         f.write(f"expect: {expect}\narrived: {arrived}\n{seen}comment: {comment}\n\n".encode() + seal(plain) + b"\n")
 
@@ -86,8 +86,12 @@ def newer_keyring_vectors(doc, ring, fk):
           forward(doc, ring, fk), newest=(5, bytes(fk.verify_key)))
     write("20-newer-keyring-no-key", "replaced_key", "keyring 5, seen since, certifies no forwarding key",
           forward(doc, ring, fk), newest=(5, None))
-    write("21-same-serial-other-key", "verified", "the keyring seen has the same serial (4): not newer, so nothing is replaced",
+    write("21-same-serial-other-key", "conflicting_keyring",
+          "the root also signed a keyring 4 certifying another key: a serial is never reused (step 7)",
           forward(doc, ring, fk), newest=(4, other))
+    write("22-same-serial-conflicting", "conflicting_keyring",
+          "keyring 4 as seen certifies this key, but the recipient has seen another keyring 4 (step 7)",
+          forward(doc, ring, fk), newest=(4, bytes(fk.verify_key), "conflicting"))
 
 
 INTAKE = base64.b64decode(json.load(open(os.path.join(HERE, "test-only-key.json")))["public_key"])
