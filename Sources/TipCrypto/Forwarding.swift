@@ -135,7 +135,8 @@ public enum ForwardVerifier {
         // A stolen forwarding key signs under the keyrings that certified it until they go
         // stale (step 4); once this vault has seen a newer keyring that certifies another key,
         // forwards signed with the old one under older keyrings are not taken as verified.
-        if let n = org.newest, payload.serial < n.serial, n.forwardingKey != f.signer {
+        // (Of a conflicting newest serial, which key it certifies is unknown: step 7.)
+        if let n = org.newest, payload.serial < n.serial, !n.conflicting, n.forwardingKey != f.signer {
             let now = n.forwardingKey == nil ? "certifies none" : "certifies another"
             return result(
                 .replacedKey,
@@ -143,9 +144,11 @@ public enum ForwardVerifier {
                     + "if the key was replaced because it leaked, this forward may be forged", org: org.name, root: root)
         }
         // A root never gives two keyrings one serial (§2.5). If it did, its key signed one of
-        // them without its owner, perhaps to certify a forwarding key of a thief's next to the
-        // real one, which a newer serial would have retired (step 6); neither is taken.
-        if let n = org.newest, payload.serial == n.serial, n.conflicting || n.forwardingKey != f.signer {
+        // them without its owner, perhaps to certify a thief's forwarding key next to the real
+        // one. Which one the root's owner signed is unknown, so no forward under that serial,
+        // or under an older one (whose key step 6 cannot check), is taken, in whatever order
+        // the two keyrings came.
+        if let n = org.newest, (n.conflicting && payload.serial <= n.serial) || (payload.serial == n.serial && n.forwardingKey != f.signer) {
             return result(
                 .conflictingKeyring,
                 "\(org.name)'s root signed two different keyrings numbered \(n.serial): its root key may be in other hands, "

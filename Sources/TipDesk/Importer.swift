@@ -58,6 +58,9 @@ public struct ReopenReport: Equatable, Sendable {
     /// Tips still sealed.
     public var stillSealed: [TipID] = []
     public var suggestions: [SuggestedTriage] = []
+    /// Known organizations whose keyrings the forwards opened now showed in conflict (§11.5
+    /// step 7), as `ImportReport.keyringConflicts`.
+    public var keyringConflicts: [String] = []
 }
 
 extension VaultSession {
@@ -270,7 +273,7 @@ extension VaultSession {
                     r.stillSealed.append(t.id)
                 }
             }
-            try rememberNewestKeyrings(seen, in: w)
+            r.keyringConflicts = try rememberNewestKeyrings(seen, in: w)
             if r.opened > 0 { try w.countImport() }
             try AuditLog.append(
                 auditAction, ["opened": .int(r.opened), "unopened": .int(r.stillSealed.count), "migrated": .int(migrated)], day: today,

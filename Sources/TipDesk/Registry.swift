@@ -293,6 +293,11 @@ extension VaultSession {
         if keyring != nil, let same = try organizations().first(where: { $0.name.lowercased() == name.lowercased() && $0.root == root }) {
             guard let ring = newest else { throw DeskError("internal error: a keyring without its payload") }
             let merged = same.newest.map { $0.merged(with: ring) } ?? ring
+            if merged == same.newest, let n = same.newest, n.conflicting, n.serial == ring.serial {
+                throw DeskError(
+                    "\(same.name)'s keyring \(n.serial) is already marked conflicting: its root signed two",
+                    hints: ["a keyring of a higher serial from \(same.name) replaces it: tipdesk orgs add \(same.name) --keyring FILE --fingerprint root:…"])
+            }
             guard merged != same.newest else {
                 throw DeskError(
                     "\(same.name) is already known, with a keyring as new as this one",
@@ -309,7 +314,8 @@ extension VaultSession {
         var known = NewestKeyrings()
         if let ring = newest { known.add(ring, root: root.publicKey) }
         if let carried = try newestCarriedKeyring(of: root.publicKey) { known.add(carried, root: root.publicKey) }
-        try updateRegistry("orgs", audit: .org, ["change": .string("add"), "name": .string(name), "root_key_id": .string(root.keyID.hex)]) { r in
+        try db.write { w in
+            var r = try readRegistry("orgs", from: try w.registry("orgs"))
             var list = r.orgs ?? []
             guard !list.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
                 throw DeskError("an organization named \(name) already exists", hints: ["remove it first: tipdesk orgs remove \(name)"])
@@ -319,8 +325,21 @@ extension VaultSession {
             }
             list.append(.init(name: name, root_public_key: Data(root.publicKey).base64EncodedString(), added: today.text))
             r.orgs = list
-            _ = try r.record(known)
+            // What it adds to the record kept since a removal: a conflict found only now, among
+            // the forwards held and the keyring given, is audited as import would (§11.5 step 7).
+            let found = try r.record(known).filter(\.conflicting)
             newest = try r.newestKeyrings().byRoot[root.publicKey]
+            try writeRegistry("orgs", r, in: w)
+            try AuditLog.append(
+                .org, ["change": .string("add"), "name": .string(name), "root_key_id": .string(root.keyID.hex)], day: today, key: dataKey, in: w)
+            for c in found {
+                try AuditLog.append(
+                    .org,
+                    [
+                        "change": .string("conflicting keyrings"), "name": .string(name), "root_key_id": .string(root.keyID.hex),
+                        "serial": .int(c.serial),
+                    ], day: today, key: dataKey, in: w)
+            }
         }
         return (KnownOrganization(name: name, root: root, added: today, newest: newest), .added)
     }

@@ -34,10 +34,7 @@ extension Tipdesk {
                     )
                     for id in r.forwards.sorted() { out("  \(id.hex.prefix(12))") }
                 }
-                for name in r.keyringConflicts {
-                    note("ALARM: the root of \(name) signed two different keyrings of one serial: its root key may be in other hands")
-                    note("hint: forwards signed under that keyring show conflicting_keyring; confirm them with \(name) over a channel you trust")
-                }
+                printKeyringConflicts(r.keyringConflicts)
                 if r.reopened > 0 { out("opened \(r.reopened) tip\(r.reopened == 1 ? "" : "s") held sealed from earlier imports") }
                 for id in r.conflicts {
                     note("warning: tip \(id) is already in the vault with different bytes; kept the one held")
@@ -52,6 +49,15 @@ extension Tipdesk {
                 printSuggestions(r.suggestions)
             }
         }
+    }
+}
+
+/// After an import or reopen: the known organizations whose roots the forwards opened showed
+/// to have signed two keyrings of one serial (SECURITY.md §11.5 step 7).
+func printKeyringConflicts(_ names: [String]) {
+    for name in names {
+        note("ALARM: the root of \(name) signed two different keyrings of one serial: its root key may be in other hands")
+        note("hint: forwards signed under that keyring or an older one show conflicting_keyring; confirm them with \(name) over a channel you trust")
     }
 }
 

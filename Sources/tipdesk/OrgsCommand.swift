@@ -44,9 +44,12 @@ extension Tipdesk.Orgs {
                 switch change {
                 case .added: note("added organization \(o.name): \(o.root.fingerprint)")
                 case .newerKeyring: note("remembered keyring \(o.newest?.serial ?? 0) of \(o.name)")
-                case .conflictingKeyring:
-                    note("ALARM: the root of \(o.name) signed two different keyrings numbered \(o.newest?.serial ?? 0): its root key may be in other hands")
-                    note("hint: forwards signed under that keyring now show conflicting_keyring; tell \(o.name) over a channel you trust")
+                case .conflictingKeyring: break
+                }
+                // Found now, or kept from before a removal, or among the forwards held (§11.5 step 7).
+                if let n = o.newest, n.conflicting {
+                    note("ALARM: the root of \(o.name) signed two different keyrings numbered \(n.serial): its root key may be in other hands")
+                    note("hint: forwards signed under that keyring or an older one show conflicting_keyring; tell \(o.name) over a channel you trust")
                 }
             }
         }

@@ -16,6 +16,7 @@ extension Tipdesk {
             try reporting {
                 let r = try Desk(vault: vault.resolved).reopen(passphrase: passphrase.read())
                 out("opened \(r.opened) tip\(r.opened == 1 ? "" : "s"); \(r.stillSealed.count) still sealed")
+                printKeyringConflicts(r.keyringConflicts)
                 printSuggestions(r.suggestions)
             }
         }

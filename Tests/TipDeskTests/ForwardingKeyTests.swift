@@ -91,10 +91,14 @@ import TipTestSupport
     /// Organization A, known to `f`'s vault by its root; `forward` seals a forward from A to
     /// `to`, carrying A's keyring `serial` that certifies `certified`, signed with `signer`.
     struct OrgA {
-        let root = SigningKeyPair.generate()
+        let root: SigningKeyPair
         var rootDoc: RootKeyDocument { RootIdentity.document(for: root.publicKey) }
 
+        /// An organization the vault does not know (yet).
+        init(root: SigningKeyPair) { self.root = root }
+
         init(knownTo f: DeskFixture) throws {
+            root = SigningKeyPair.generate()
             let doc = RootIdentity.document(for: root.publicKey)
             try f.session().addOrganization(name: "A", rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
         }
@@ -205,6 +209,46 @@ import TipTestSupport
             #expect(try f.session().receivedForward(newer.id)?.verification.status == .verified)
             #expect(try f.session().receivedForward(forged.id)?.verification.status == .replacedKey)
         }
+    }
+
+    /// §11.5 step 7 through the other ways a vault learns keyrings: forwards from an organization
+    /// not known yet, found in conflict when `orgs add` reads the forwards held (audited as an
+    /// import would); a removal and return that keep the mark; and `reopen`, which reports a
+    /// conflict among the forwards it opens as import does.
+    @Test func aConflictIsFoundWhenAddingAnOrganizationAndOnReopen() throws {
+        let f = DeskFixture()
+        let intake = try f.makeVault()
+        let root = SigningKeyPair.generate()
+        let doc = RootIdentity.document(for: root.publicKey)
+        let a = OrgA(root: root)
+        let tips = [
+            try a.forward(serial: 3, certified: SigningKeyPair.generate(), signer: SigningKeyPair.generate(), to: intake),
+            try a.forward(serial: 3, certified: SigningKeyPair.generate(), signer: SigningKeyPair.generate(), to: intake),
+        ]
+        #expect(try f.desk.importBundle(at: try f.write(tips), passphrase: f.passphrase).keyringConflicts.isEmpty)  // A is unknown
+        let s = try f.session()
+        try s.addOrganization(name: "A", rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
+        #expect(try s.organizations()[0].newest?.conflicting == true)
+        #expect(try s.auditEntries().last?.details["change"] == .string("conflicting keyrings"))
+        try s.removeOrganization("A")
+        try s.addOrganization(name: "A", rootDocument: doc.encoded(), keyring: nil, fingerprint: doc.fingerprint)
+        #expect(try s.organizations()[0].newest?.conflicting == true)
+
+        // Reopen: two forwards sealed to a key the vault gets only later.
+        let g = DeskFixture()
+        _ = try g.makeVault()
+        let b = try OrgA(knownTo: g)
+        let later = IntakeKeyPair.generate()
+        let sealed = [
+            try b.forward(serial: 5, certified: SigningKeyPair.generate(), signer: SigningKeyPair.generate(), to: later.document),
+            try b.forward(serial: 5, certified: SigningKeyPair.generate(), signer: SigningKeyPair.generate(), to: later.document),
+        ]
+        #expect(try g.desk.importBundle(at: try g.write(sealed), passphrase: g.passphrase).unopened.count == 2)
+        try g.vault.write(
+            try SecretKeyFile.seal(secret: later.secretKey, keyID: later.keyID.hex, kind: "x25519", passphrase: g.passphrase, cost: .interactive),
+            to: g.vault.keysDirectory.appendingPathComponent("\(later.keyID).secret"))
+        try g.vault.writePublic(later.document.encoded(), to: g.vault.keysDirectory.appendingPathComponent("\(later.keyID).public.json"))
+        #expect(try g.desk.reopen(passphrase: g.passphrase).keyringConflicts == ["A"])
     }
 
     /// `orgs add --keyring` for a known organization (§11.5 steps 6-7): a keyring of the newest
