@@ -130,11 +130,28 @@ enum BodyReader {
         let tooLarge = APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
         if let len = request.headers[.contentLength].flatMap({ Int($0) }), len > limit { throw tooLarge }
         var buffer = ByteBuffer()
-        for try await chunk in request.body {
-            guard buffer.readableBytes + chunk.readableBytes <= limit else { throw tooLarge }
-            var c = chunk
-            buffer.writeBuffer(&c)
+        try await reading {
+            for try await chunk in request.body {
+                guard buffer.readableBytes + chunk.readableBytes <= limit else { throw tooLarge }
+                var c = chunk
+                buffer.writeBuffer(&c)
+            }
         }
         return Data(buffer.readableBytesView)
+    }
+
+    static let incomplete = APIError(.badRequest, "incomplete_body", "the request body was cut off or could not be read")
+
+    /// Runs `read` over a request's body, turning what the connection throws meanwhile (a
+    /// client gone mid-upload, a TLS close without close_notify, a bad chunk) into 400
+    /// `incomplete_body`: the client's doing, so not logged (§4.4), and no 500.
+    static func reading(_ read: () async throws -> Void) async throws {
+        do {
+            try await read()
+        } catch let e as APIError {
+            throw e
+        } catch {
+            throw incomplete
+        }
     }
 }

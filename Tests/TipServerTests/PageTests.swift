@@ -30,6 +30,9 @@ import TipTestSupport
     @Test(arguments: [
         (nil, nil, "en"), ("ru", nil, "ru"), ("fr", nil, "en"), (nil, "en-US,en;q=0.5", "en"),
         (nil, "uz-Latn-UZ,ru;q=0.8", "uz"), (nil, "de,ky;q=0.7,ru;q=0.9", "ru"), ("tg", "ru", "tg"), (nil, "ru;q=0", "en"),
+        // What a client may send that is not a language list: never a crash.
+        (nil, ";", "en"), (nil, "ru,;", "ru"), (nil, ";;,;q=1", "en"), (nil, ",,", "en"), (nil, "", "en"), (nil, " ; ,uk", "uk"),
+        (nil, "ru;q=nan,uk;q=inf", "uk"), (nil, "ky;q=", "ky"),
     ])
     func languageChoice(explicit: String?, accept: String?, expected: String) {
         #expect(PageResources.language(explicit: explicit, acceptLanguage: accept) == expected)

@@ -97,7 +97,7 @@ struct PageController<Context: RequestContext> {
     }
 
     private func seal(_ form: SecureBytes, request: Request, fallbackLang: String) async throws -> Response {
-        let sealed: (lang: String?, sealed: [UInt8])
+        let sealed: (lang: String?, keyID: KeyID, sealed: [UInt8])
         do {
             sealed = try sealForm(form)
         } catch let e as FormatError {
@@ -109,9 +109,13 @@ struct PageController<Context: RequestContext> {
         }
         let lang = sealed.lang ?? fallbackLang
         do {
-            try await repository.store(SealedTip(id: Random.tipID(), keyID: keys.current.keyID, day: .today, sealed: sealed.sealed))
+            try await repository.store(SealedTip(id: Random.tipID(), keyID: sealed.keyID, day: .today, sealed: sealed.sealed))
         } catch {
-            logger.error("storing a tip failed", metadata: ["error.type": "\(type(of: error))"])
+            // A full disk is no failure to log (§4.3), as on the sealed path; anything else is
+            // logged by its type only, so operators see a failing disk.
+            if (error as? StoreError)?.code != "storage_full" {
+                logger.error("storing a tip failed", metadata: ["error.type": "\(type(of: error))"])
+            }
             let values = form.withUnsafeBytes { Self.decodeForDisplay($0) }
             return page("index", lang: lang, status: .serviceUnavailable, form: values, error: catalog(lang)["err_busy"])
         }
@@ -119,7 +123,10 @@ struct PageController<Context: RequestContext> {
         return page("received", lang: lang, status: .ok)
     }
 
-    private func sealForm(_ form: SecureBytes) throws -> (lang: String?, sealed: [UInt8]) {
+    /// Seals to the current key, read once: the id stored with the tip is the key it was
+    /// sealed to, even if the keyring changes or the UTC day turns meanwhile.
+    private func sealForm(_ form: SecureBytes) throws -> (lang: String?, keyID: KeyID, sealed: [UInt8]) {
+        let key = keys.current
         let scratch = SecureBytes(count: form.count)
         let doc = SecureBytes(count: FormDocument.outputCapacity(forFormLength: form.count))
         let built = try form.withUnsafeBytes { f in
@@ -133,8 +140,8 @@ struct PageController<Context: RequestContext> {
             throw FormatError("tip_too_large", "the tip is too large")
         }
         let padded = doc.withUnsafeBytes { Padding.pad(UnsafeRawBufferPointer(rebasing: $0.prefix(built.length))) }
-        let sealed = padded.withUnsafeBytes { SealedBox.seal($0, to: keys.current.publicKey) }
-        return (built.lang, sealed)
+        let sealed = padded.withUnsafeBytes { SealedBox.seal($0, to: key.publicKey) }
+        return (built.lang, key.keyID, sealed)
     }
 
     private func message(for code: String, lang: String) -> String? {
@@ -198,32 +205,34 @@ struct PageController<Context: RequestContext> {
 /// copied (SECURITY.md §3.7). NIO's buffers are shared storage, so they are wiped through the
 /// readable-bytes pointer rather than a copy-on-write mutation, which would wipe a copy.
 enum SecureBody {
+    /// Reads a form body into one locked buffer of its stated length (SECURITY.md §3.7 step 1),
+    /// wiping each of the request's buffers as it copies it. The length MUST be stated (411):
+    /// browsers and curl state it, a chunked body would cost a locked allocation per chunk (a
+    /// body of one-byte chunks once ran the server out of memory mappings), and without it a
+    /// body cut short by a clean close would read as a whole, shorter tip. A body that ends
+    /// before its length, or cannot be read, is 400 `incomplete_body`.
     static func collect(_ request: Request, limit: Int) async throws -> SecureBytes {
-        let tooLarge = APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
-        if let len = request.headers[.contentLength].flatMap({ Int($0) }), len > limit { throw tooLarge }
-        var chunks = [SecureBytes]()
-        var total = 0
-        for try await chunk in request.body {
-            let copy = chunk.withUnsafeReadableBytes { raw -> SecureBytes in
-                let s = SecureBytes(copying: raw)
-                zero(UnsafeMutableRawBufferPointer(mutating: raw))
-                return s
-            }
-            total += copy.count
-            guard total <= limit else { throw tooLarge }
-            chunks.append(copy)
+        guard let stated = request.headers[.contentLength], let length = Int(stated), length >= 0 else {
+            throw APIError(HTTPResponse.Status(code: 411), "length_required", "send the form with its Content-Length")
         }
-        if chunks.count == 1 { return chunks[0] }
-        let all = SecureBytes(count: total)
-        all.withUnsafeMutableBytes { dst in
-            var at = 0
-            for c in chunks {
-                c.withUnsafeBytes { src in
-                    if src.count > 0 { (dst.baseAddress! + at).copyMemory(from: src.baseAddress!, byteCount: src.count) }
+        guard length <= limit else { throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes") }
+        let all = SecureBytes(count: length)
+        var at = 0
+        try await BodyReader.reading {
+            for try await chunk in request.body {
+                let fits = at + chunk.readableBytes <= length
+                chunk.withUnsafeReadableBytes { raw in
+                    if fits, raw.count > 0 {
+                        all.withUnsafeMutableBytes { dst in (dst.baseAddress! + at).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+                    }
+                    zero(UnsafeMutableRawBufferPointer(mutating: raw))
                 }
-                at += c.count
+                // The HTTP parser ends a body at its Content-Length; this is its own guard.
+                guard fits else { throw BodyReader.incomplete }
+                at += chunk.readableBytes
             }
         }
+        guard at == length else { throw BodyReader.incomplete }
         return all
     }
 }

@@ -91,8 +91,11 @@ public struct PageResources: Sendable {
         if let e = explicit, languages.contains(e) { return e }
         var best: (String, Double)?
         for part in (acceptLanguage ?? "").split(separator: ",") {
+            // `split` drops empty pieces: a part that is only ";" has none, and a client chose
+            // what this header holds (a trap here once ended the server, issue 9's review).
             let pieces = part.split(separator: ";")
-            let tag = pieces[0].trimmingCharacters(in: .whitespaces).lowercased()
+            guard let first = pieces.first else { continue }
+            let tag = first.trimmingCharacters(in: .whitespaces).lowercased()
             let primary = String(tag.split(separator: "-").first ?? "")
             var q = 1.0
             for p in pieces.dropFirst() {
