@@ -260,7 +260,10 @@ public struct ForwardParcel: Equatable, Sendable {
             PaddedSize.isValid(sealed.count - PaddedSize.sealOverhead, maximum: PaddedSize.bundleMaximum)
         else { throw bad }
         if let to = w.deliver_to {
-            guard to.hasPrefix("https://"), to.utf8.count <= 2048, !to.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7f })
+            // Printable ASCII only (§11.4): the courier prints it and puts it in errors, and a C1
+            // control, bidi override or Unicode space would otherwise pass; a host outside ASCII
+            // is written in its punycode form.
+            guard to.hasPrefix("https://"), to.utf8.count <= 2048, to.utf8.allSatisfy({ (0x21...0x7e).contains($0) })
             else { throw bad }
         }
         return ForwardParcel(id: id, day: day, deliverTo: w.deliver_to, keyID: key, sealed: Array(sealed))

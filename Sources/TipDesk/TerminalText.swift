@@ -11,13 +11,23 @@ public enum TerminalText {
             switch u.value {
             case 0x0a, 0x09:
                 out.append(multiline ? u : " ")
-            case 0x00...0x1f, 0x7f...0x9f, 0x200e, 0x200f, 0x202a...0x202e, 0x2066...0x2069, 0x061c:
+            case 0x00...0x1f, 0x7f...0x9f:
+                out.append("\u{FFFD}")
+            case _ where isBidiControl(u):
                 out.append("\u{FFFD}")
             default:
                 out.append(u)
             }
         }
         return String(out)
+    }
+
+    /// The bidirectional controls: marks, embeddings, overrides and isolates.
+    public static func isBidiControl(_ u: Unicode.Scalar) -> Bool {
+        switch u.value {
+        case 0x200e, 0x200f, 0x202a...0x202e, 0x2066...0x2069, 0x061c: true
+        default: false
+        }
     }
 
     /// A one-line preview of at most `limit` characters.

@@ -44,6 +44,13 @@ public struct Vault {
                 "a vault already exists at \(directory.path)",
                 hints: ["use another --vault, or keep using this one"])
         }
+        // A database without its keys/ (lost, or not restored yet) holds tips under a data key
+        // that only those keys open: a new data key would write over its id (§10.1).
+        guard !FileManager.default.fileExists(atPath: directory.appendingPathComponent(VaultDatabase.fileName).path) else {
+            throw DeskError(
+                "\(directory.path) holds a vault database but no keys/ directory",
+                hints: ["restore keys/ from a backup (tipdesk restore), or use another --vault; init would lock its tips away"])
+        }
         let fm = FileManager.default
         try fm.createDirectory(at: keysDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)

@@ -103,7 +103,10 @@ extension Tipdesk.CourierCommand {
             try await reportingAsync {
                 let r = try await ForwardDelivery.deliver(outbox: URL(fileURLWithPath: outbox), caFile: cacert, socks: proxy.resolved)
                 for d in r.delivered { out("delivered \(TerminalText.preview(d.file, limit: 80)) to \(TerminalText.preview(d.host, limit: 80))") }
-                for f in r.failed { note("not delivered: \(TerminalText.preview(f.file, limit: 80)): \(f.message)") }
+                for f in r.failed {
+                    // The message can quote the parcel's own deliver_to or the server's answer.
+                    note("not delivered: \(TerminalText.preview(f.file, limit: 80)): \(TerminalText.sanitize(f.message, multiline: false))")
+                }
                 if !r.byHand.isEmpty { note("\(r.byHand.count) forward\(r.byHand.count == 1 ? " is" : "s are") for a partner who takes files by hand") }
                 out("delivered \(r.delivered.count) of \(r.delivered.count + r.failed.count)")
                 if !r.failed.isEmpty {

@@ -33,12 +33,22 @@ struct PassphraseOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, turning a `DeskError` into `tipdesk: error: …` with hints and exit code 1.
+/// Runs `body`, turning any error into `tipdesk: error: …` with hints and exit code 1. A
+/// `DeskError` says what to do; a format or crypto error that reached here says its
+/// code; anything else (the file system, SQLite) its description. Every message is sanitized:
+/// they can name files or ids that came from outside, and nothing raw reaches a terminal.
+/// ArgumentParser's own exits pass through.
 func reporting<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let e as DeskError {
-        // Messages can name files or ids that came from outside; nothing raw reaches a terminal.
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as CleanExit {
+        throw e
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        let e = deskError(error)
         var text = "tipdesk: error: \(TerminalText.sanitize(e.message, multiline: false))\n"
         for h in e.hints { text += "tipdesk: hint: \(TerminalText.sanitize(h, multiline: false))\n" }
         FileHandle.standardError.write(Data(text.utf8))
@@ -46,12 +56,26 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// What `reporting` prints for an error.
+private func deskError(_ error: any Error) -> DeskError {
+    switch error {
+    case let e as DeskError: return e
+    case let e as FormatError: return DeskError("\(e.message) (\(e.code))")
+    case let e as CryptoError: return DeskError("\(e.message) (\(e.code))")
+    default:
+        return DeskError(
+            "\(error)", hints: ["tipdesk did not expect this error; check the vault's files and their permissions, and that the disk is not full"])
+    }
+}
+
 /// `reporting` for async commands.
 func reportingAsync<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
-    } catch let e as DeskError {
-        _ = try reporting { throw e } as Void
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        _ = try reporting { throw error } as Void
         throw ExitCode(1)
     }
 }

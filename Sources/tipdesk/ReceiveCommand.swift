@@ -28,9 +28,13 @@ extension Tipdesk.Keys {
                 case .none: break
                 case .imported(let serial): out("keyring serial \(serial) imported")
                 case .notNewer(let serial): note("the shared keyring is not newer than this vault's (serial \(serial)); kept this vault's")
-                case .notPinned(let fp):
+                case .notPinned:
+                    // Not the fingerprint the share claims: anyone who has this vault's public
+                    // key can make a share, so the root must come from elsewhere (§11.5's rule).
                     note("the shared keyring was not imported: this vault has no root to check it against")
-                    note("hint: if \(fp) is your organization's root, receive again with --root-fingerprint '\(fp)'")
+                    note(
+                        "hint: get your organization's root fingerprint (root:…) over a channel you trust, not from the share, and receive again with --root-fingerprint"
+                    )
                 case .refused(let why): note("warning: the shared keyring was not imported: \(why)")
                 }
             }

@@ -135,4 +135,22 @@ import TipTestSupport
         let notVault = try first(["keys", "share", "--to", dir.appendingPathComponent("org.public.json").path, "--out", dir.appendingPathComponent("x").path])
         #expect(notVault.status == 1 && notVault.stderr.contains("not a valid vault key document"), "\(notVault.stderr)")
     }
+
+    /// A share's keyring is taken only under a root the receiver names: anyone with the vault
+    /// key can make a share, so the hint never offers the root the share claims.
+    @Test func aSharedKeyringIsNotPinnedToTheRootItClaims() throws {
+        let org = try KeyringCLITests.Org("cli-share-root")
+        _ = try org.sign(["renew", "--scripts", org.hashes], "k1.json")
+        let second = TipdeskCLI(vault: org.dir.appendingPathComponent("second"), passphrase: "second reviewer passphrase")
+        #expect(try second(["init", "--kdf", "interactive"]).status == 0)
+        let key = org.dir.appendingPathComponent("second.vault.json").path
+        #expect(try second(["keys", "vault-key", "--kdf", "interactive", "--out", key]).status == 0)
+        let share = org.dir.appendingPathComponent("share.json").path
+        #expect(try org.desk(["keys", "share", "--to", key, "--out", share]).status == 0)
+        let r = try second(["keys", "receive", "--kdf", "interactive", share])
+        #expect(r.status == 0 && r.stderr.contains("not imported") && r.stderr.contains("not from the share"), "\(r.stderr)")
+        #expect(!r.stderr.contains(org.fingerprint) && !r.stdout.contains(org.fingerprint), "\(r.stderr)")
+        let pinned = try second(["keys", "receive", "--kdf", "interactive", "--root-fingerprint", org.fingerprint, share])
+        #expect(pinned.status == 0 && pinned.stdout.contains("keyring serial 1 imported"), "\(pinned.stdout)\(pinned.stderr)")
+    }
 }

@@ -303,6 +303,18 @@ import TipTestSupport
         #expect(try ForwardParcel.decode(p.encoded()) == p)
         let http = ForwardParcel(id: p.id, day: p.day, deliverTo: "http://partner.example", keyID: p.keyID, sealed: p.sealed)
         #expect(throws: FormatError.self) { try ForwardParcel.decode(http.encoded()) }
+        // deliver_to is printable ASCII only (§11.4): the courier prints it. A C1 control (CSI,
+        // which a terminal reads as ESC [), a bidi override, Unicode spaces and non-ASCII.
+        for to in [
+            "https://a.example/\u{9b}31m", "https://a.example/\u{202e}", "https://a\u{a0}b.example", "https://a.example\u{2028}", "https://пример.example",
+        ] {
+            let bad = ForwardParcel(id: p.id, day: p.day, deliverTo: to, keyID: p.keyID, sealed: p.sealed)
+            #expect(throws: FormatError("bad_parcel", "not a v1 forward parcel (it may be truncated)"), "\(to.unicodeScalars.map(\.value))") {
+                try ForwardParcel.decode(bad.encoded())
+            }
+        }
+        let ascii = ForwardParcel(id: p.id, day: p.day, deliverTo: "https://xn--e1afmkfd.example:8443/x~y", keyID: p.keyID, sealed: p.sealed)
+        #expect(try ForwardParcel.decode(ascii.encoded()) == ascii)
         let short = ForwardParcel(id: p.id, day: p.day, deliverTo: nil, keyID: p.keyID, sealed: [UInt8](repeating: 9, count: 1000))
         #expect(throws: FormatError.self) { try ForwardParcel.decode(short.encoded()) }
     }
