@@ -62,16 +62,40 @@ extension DurableFile {
     /// Moves a synced file to a name that must not exist yet (a hard link, then the old name
     /// removed), and syncs the directory: the file appears complete under its new name or not
     /// at all, and never replaces another.
+    ///
+    /// FAT and exFAT, what most USB sticks carry, have no hard links (`link` fails with EPERM):
+    /// there the new name is first taken with O_EXCL, so another file is never replaced, and
+    /// the file is renamed over that empty placeholder. A crash in between leaves an empty file
+    /// under the new name, which a reader refuses as damaged, and the complete one under the old.
     public static func rename(_ from: URL, to url: URL) throws {
-        guard link(from.path, url.path) == 0 else {
-            if errno == EEXIST { throw StoreError("file_exists", "\(url.path) already exists; choose a new name") }
-            throw StoreError("write_failed", "cannot name \(url.path): \(String(cString: strerror(errno)))")
+        try rename(from, to: url, link: { Glibc.link($0, $1) })
+    }
+
+    /// `rename`, with the hard link to try first (a stand-in in tests).
+    static func rename(_ from: URL, to url: URL, link: (String, String) -> Int32) throws {
+        if link(from.path, url.path) == 0 {
+            unlink(from.path)
+        } else if errno == EPERM || errno == EOPNOTSUPP || errno == ENOTSUP || errno == ENOSYS {
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw failure(url) }
+            close(fd)
+            guard Glibc.rename(from.path, url.path) == 0 else {
+                let e = failure(url)
+                unlink(url.path)
+                throw e
+            }
+        } else {
+            throw failure(url)
         }
-        unlink(from.path)
         let dfd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             fsync(dfd)
             close(dfd)
         }
+    }
+
+    private static func failure(_ url: URL) -> StoreError {
+        if errno == EEXIST { return StoreError("file_exists", "\(url.path) already exists; choose a new name") }
+        return StoreError("write_failed", "cannot name \(url.path): \(String(cString: strerror(errno)))")
     }
 }
