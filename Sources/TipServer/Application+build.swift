@@ -126,7 +126,8 @@ public func buildApplication(
         server: try .tls(
             .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [HeaderDeadlineHandler(timeout: .seconds(Int64(headerTimeout)))], idleTimeout: .seconds(30))),
+                    additionalChannelHandlers: [HeaderDeadlineHandler(timeout: .seconds(Int64(headerTimeout))), SecurityHeadersHandler()],
+                    idleTimeout: .seconds(30))),
             tlsConfiguration: tls),
         configuration: ApplicationConfiguration(
             address: .hostname(host, port: config.port), serverName: nil,
@@ -170,7 +171,7 @@ public func buildAdminApplication(
     let tls = try TLSSettings.server(certificatePath: config.tlsCertificatePath, keyPath: config.tlsKeyPath)
     return Application(
         router: router,
-        server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(30))), tlsConfiguration: tls),
+        server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [SecurityHeadersHandler()], idleTimeout: .seconds(30))), tlsConfiguration: tls),
         configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
         onServerRunning: { channel in await onListening(host, channel.localAddress?.port ?? port) },
         logger: deps.logger

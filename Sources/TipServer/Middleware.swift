@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTPTypes
 
 /// The headers every response carries unless it set its own (SECURITY.md §4.4). Made once: as a computed
 /// property of the generic middleware they were parsed and checked for every response (issue
@@ -15,6 +16,25 @@ enum SecurityHeaders {
         (HTTPField.Name("X-Frame-Options")!, "DENY"),
         (.strictTransportSecurity, "max-age=63072000"),
     ]
+}
+
+/// The same headers on responses the framework writes itself, beneath the router: the 400 it
+/// answers to a request it cannot parse (§4.4, "every response"). Fills only what is missing,
+/// so the middleware's and handlers' values stand.
+final class SecurityHeadersHandler: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .head(var head) = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        for (name, value) in SecurityHeaders.fixed where head.headerFields[name] == nil {
+            head.headerFields[name] = value
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: promise)
+    }
 }
 
 /// The response headers every reply carries (SECURITY.md §4.4). Written once, here.

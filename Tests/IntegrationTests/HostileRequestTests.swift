@@ -6,18 +6,20 @@ import TipTestSupport
 /// each gets its error, the server keeps serving, and nothing is stored or logged from them.
 @Suite struct HostileRequestTests {
     /// Runs a Python TLS client (`/usr/bin/python3`, ssl) against `server`: sends `head`, then
-    /// `body`, then closes its side cleanly (close_notify) and prints what came back, if any.
-    func rawRequest(_ server: LiveServer, head: String, body: String) throws -> String {
+    /// `body`, then (with `closing`) closes its side cleanly (close_notify), and prints what
+    /// came back, if anything, until the server closes.
+    func rawRequest(_ server: LiveServer, head: String, body: String, closing: Bool = true) throws -> String {
         let port = try #require(server.url.split(separator: ":").last.map(String.init))
         let script = """
             import socket, ssl, sys
             ctx = ssl.create_default_context(cafile=sys.argv[1])
             s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=10), server_hostname="127.0.0.1")
             s.sendall(sys.argv[3].encode() + sys.argv[4].encode())
-            try:
-                s = s.unwrap()
-            except (ssl.SSLError, OSError):
-                pass
+            if sys.argv[5] == "close":
+                try:
+                    s = s.unwrap()
+                except (ssl.SSLError, OSError):
+                    pass
             data = b""
             try:
                 while True:
@@ -29,7 +31,7 @@ import TipTestSupport
                 pass
             sys.stdout.write(data.decode("latin-1"))
             """
-        let r = try run("/usr/bin/python3", ["-c", script, server.certificate, port, head, body])
+        let r = try run("/usr/bin/python3", ["-c", script, server.certificate, port, head, body, closing ? "close" : "keep"])
         return r.stdout
     }
 
@@ -65,6 +67,13 @@ import TipTestSupport
         let head = "POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n"
         let cut = try rawRequest(server, head: head, body: "body=a+tip+cut+short")
         #expect(cut.isEmpty || cut.contains("incomplete_body"), "\(cut)")
+
+        // A request the HTTP parser refuses gets the framework's own 400, with §4.4's headers.
+        let garbage = try rawRequest(server, head: "NOT HTTP AT ALL\r\n\r\n", body: "", closing: false)
+        #expect(garbage.hasPrefix("HTTP/1.1 400"), "\(garbage)")
+        for header in ["content-security-policy: default-src 'none'", "cache-control: no-store", "referrer-policy: no-referrer"] {
+            #expect(garbage.lowercased().contains(header), "\(garbage)")
+        }
 
         usleep(300_000)
         #expect(server.isRunning)
