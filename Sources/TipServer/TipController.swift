@@ -137,6 +137,9 @@ enum BodyReader {
                 buffer.writeBuffer(&c)
             }
         }
+        // Shorter than stated: the connection ended early. (NIO's parser already fails such a
+        // body; this does not depend on it.)
+        if let stated = request.headers[.contentLength].flatMap({ Int($0) }), buffer.readableBytes != stated { throw incomplete }
         return Data(buffer.readableBytesView)
     }
 
@@ -149,6 +152,8 @@ enum BodyReader {
         do {
             try await read()
         } catch let e as APIError {
+            throw e
+        } catch let e as CancellationError {
             throw e
         } catch {
             throw incomplete

@@ -73,19 +73,25 @@ extension DurableFile {
 
     /// `rename`, with the hard link to try first (a stand-in in tests).
     static func rename(_ from: URL, to url: URL, link: (String, String) -> Int32) throws {
-        if link(from.path, url.path) == 0 {
-            unlink(from.path)
-        } else if errno == EPERM || errno == EOPNOTSUPP || errno == ENOTSUP || errno == ENOSYS {
-            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw failure(url) }
+        let (source, target) = (from.path, url.path)
+        // errno is read at once, before anything else can change it.
+        let linked = link(source, target)
+        let linkError = errno
+        if linked == 0 {
+            unlink(source)
+        } else if [EPERM, EOPNOTSUPP, ENOTSUP, ENOSYS].contains(linkError) {
+            let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            let openError = errno
+            guard fd >= 0 else { throw failure(url, openError) }
             close(fd)
-            guard Glibc.rename(from.path, url.path) == 0 else {
-                let e = failure(url)
-                unlink(url.path)
-                throw e
+            let renamed = Glibc.rename(source, target)
+            let renameError = errno
+            guard renamed == 0 else {
+                unlink(target)
+                throw failure(url, renameError)
             }
         } else {
-            throw failure(url)
+            throw failure(url, linkError)
         }
         let dfd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
@@ -94,8 +100,8 @@ extension DurableFile {
         }
     }
 
-    private static func failure(_ url: URL) -> StoreError {
-        if errno == EEXIST { return StoreError("file_exists", "\(url.path) already exists; choose a new name") }
-        return StoreError("write_failed", "cannot name \(url.path): \(String(cString: strerror(errno)))")
+    private static func failure(_ url: URL, _ code: Int32) -> StoreError {
+        if code == EEXIST { return StoreError("file_exists", "\(url.path) already exists; choose a new name") }
+        return StoreError("write_failed", "cannot name \(url.path): \(String(cString: strerror(code)))")
     }
 }

@@ -64,7 +64,11 @@ private func deskError(_ error: any Error) -> DeskError {
     case let e as CryptoError: return DeskError("\(e.message) (\(e.code))")
     default:
         return DeskError(
-            "\(error)", hints: ["tipdesk did not expect this error; check the vault's files and their permissions, and that the disk is not full"])
+            "\(error)",
+            hints: [
+                "tipdesk did not expect this error: if it names a file, check the file, its permissions and the free disk space; "
+                    + "if a connection, the network or proxy"
+            ])
     }
 }
 

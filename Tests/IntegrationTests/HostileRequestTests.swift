@@ -68,6 +68,14 @@ import TipTestSupport
         let cut = try rawRequest(server, head: head, body: "body=a+tip+cut+short")
         #expect(cut.isEmpty || cut.contains("incomplete_body"), "\(cut)")
 
+        // A whole, valid envelope under a Content-Length that promises more, cut by a clean
+        // close: the sealed path does not take it either.
+        let sealed = try desk.seal(["--public-key", pub], stdin: Data("a sealed tip cut short".utf8)).stdout
+        let sealedHead =
+            "POST /api/v1/tips HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(sealed.utf8.count + 100)\r\n\r\n"
+        let cutSealed = try rawRequest(server, head: sealedHead, body: sealed)
+        #expect(cutSealed.isEmpty || cutSealed.contains("incomplete_body"), "\(cutSealed)")
+
         // A request the HTTP parser refuses gets the framework's own 400, with §4.4's headers.
         let garbage = try rawRequest(server, head: "NOT HTTP AT ALL\r\n\r\n", body: "", closing: false)
         #expect(garbage.hasPrefix("HTTP/1.1 400"), "\(garbage)")

@@ -213,9 +213,13 @@ enum SecureBody {
     /// before its length, or cannot be read, is 400 `incomplete_body`.
     static func collect(_ request: Request, limit: Int) async throws -> SecureBytes {
         guard let stated = request.headers[.contentLength], let length = Int(stated), length >= 0 else {
+            await wipe(request, upTo: limit)
             throw APIError(HTTPResponse.Status(code: 411), "length_required", "send the form with its Content-Length")
         }
-        guard length <= limit else { throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes") }
+        guard length <= limit else {
+            await wipe(request, upTo: limit)
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes")
+        }
         let all = SecureBytes(count: length)
         var at = 0
         try await BodyReader.reading {
@@ -234,5 +238,18 @@ enum SecureBody {
         }
         guard at == length else { throw BodyReader.incomplete }
         return all
+    }
+
+    /// Reads and zeroes a refused form's body, up to `limit` bytes, as §3.7 wipes a taken one:
+    /// what the framework discards unread is not wiped. Beyond the limit it is not read.
+    static func wipe(_ request: Request, upTo limit: Int) async {
+        var seen = 0
+        try? await BodyReader.reading {
+            for try await chunk in request.body {
+                chunk.withUnsafeReadableBytes { zero(UnsafeMutableRawBufferPointer(mutating: $0)) }
+                seen += chunk.readableBytes
+                if seen >= limit { break }
+            }
+        }
     }
 }
