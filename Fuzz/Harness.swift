@@ -18,7 +18,7 @@ import Foundation
 let fuzzTarget: String = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
 
 /// Every target this binary knows; fuzz.sh asks for the list with FUZZ_TARGET=list.
-let fuzzTargets = ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward", "plain"]
+let fuzzTargets = ["submission", "pow", "form", "keyring", "signed", "bundle", "ack", "tipdoc", "forward", "plain", "language"]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -34,6 +34,7 @@ public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     case "tipdoc": fuzzTipDocument(Data(bytes))
     case "forward": fuzzForward(Data(bytes))
     case "plain": fuzzPlainReaders(Data(bytes))
+    case "language": fuzzAcceptLanguage(bytes)
     default:
         fputs("FUZZ_TARGET must be one of: \(fuzzTargets.joined(separator: " "))\n", stderr)
         exit(2)
@@ -287,4 +288,14 @@ func fuzzPlainReaders(_ data: Data) {
     case (.failure(let p), .failure(let s)): check(p.code == s.code, "the document's plain reader refused with \(p.code), StrictJSON with \(s.code)")
     default: check(false, "the document's plain reader and StrictJSON disagree: \(plain) against \(strict)")
     }
+}
+
+// MARK: - Accept-Language (AcceptLanguage.preferred)
+
+/// Any header value a client can send (the bytes read as UTF-8, as the server's HTTP layer
+/// gives them): the answer is one of the languages offered, or nil.
+func fuzzAcceptLanguage(_ bytes: UnsafeRawBufferPointer) {
+    let offered: Set<String> = ["en", "ru", "uk", "uz", "ky", "tg"]
+    let header = String(decoding: bytes, as: UTF8.self)
+    if let lang = AcceptLanguage.preferred(header, among: offered) { check(offered.contains(lang), "chose \(lang), not offered") }
 }

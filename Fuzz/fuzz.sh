@@ -16,7 +16,7 @@ SECS=${1:-10}
 [[ "$SECS" =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/.build-fuzz
-TARGETS=${FUZZ_TARGETS:-submission pow form keyring signed bundle ack tipdoc forward plain}
+TARGETS=${FUZZ_TARGETS:-submission pow form keyring signed bundle ack tipdoc forward plain language}
 BIN=$OUT/tipcore-fuzz
 
 mkdir -p "$OUT/logs"

@@ -89,22 +89,7 @@ public struct PageResources: Sendable {
     /// so the choice travels in links and the form, never in a cookie.
     public static func language(explicit: String?, acceptLanguage: String?) -> String {
         if let e = explicit, languages.contains(e) { return e }
-        var best: (String, Double)?
-        for part in (acceptLanguage ?? "").split(separator: ",") {
-            // `split` drops empty pieces: a part that is only ";" has none, and a client chose
-            // what this header holds (a trap here once ended the server, issue 9's review).
-            let pieces = part.split(separator: ";")
-            guard let first = pieces.first else { continue }
-            let tag = first.trimmingCharacters(in: .whitespaces).lowercased()
-            let primary = String(tag.split(separator: "-").first ?? "")
-            var q = 1.0
-            for p in pieces.dropFirst() {
-                let kv = p.trimmingCharacters(in: .whitespaces)
-                if kv.hasPrefix("q="), let v = Double(kv.dropFirst(2)) { q = v }
-            }
-            if languages.contains(primary), q > 0, q > (best?.1 ?? -1) { best = (primary, q) }
-        }
-        return best?.0 ?? "en"
+        return AcceptLanguage.preferred(acceptLanguage ?? "", among: Set(languages)) ?? "en"
     }
 
     /// Scripts app.js starts as dedicated workers (not in a <script> tag, so with no SRI
