@@ -30,10 +30,10 @@ extension Tipdesk.Audit {
                         let details: [String: AuditValue]
                         let mac: String
                     }
-                    let enc = JSONEncoder()
-                    enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    // Escaped as every JSON tipdesk prints (SECURITY.md §3.6): the details can hold
+                    // paths and names the reviewer typed.
                     let list = entries.map { Entry(seq: $0.seq, day: $0.day.text, action: $0.action.rawValue, details: $0.details, mac: $0.mac) }
-                    out(String(decoding: try enc.encode(list), as: UTF8.self))
+                    out(TipJSON.line(list))
                     return
                 }
                 for e in entries {
