@@ -40,16 +40,18 @@ public struct PassphraseSource: Sendable {
             let again = try Self.prompt("again: ")
             guard first.constantTimeEquals(again) else { throw DeskError("the passphrases do not match") }
         }
-        return try first.withUnsafeBytes { try checked(Array($0)) }
+        // Already in locked memory: taken as it is, with no copy left to wipe.
+        guard first.count >= Self.minimumLength else { throw Self.tooShort }
+        return first
     }
 
     private func checked(_ bytes: [UInt8]) throws -> SecureBytes {
-        guard bytes.count >= Self.minimumLength else {
-            throw DeskError(
-                "the passphrase is too short",
-                hints: ["use at least \(Self.minimumLength) characters; several random words are best"])
-        }
+        guard bytes.count >= Self.minimumLength else { throw Self.tooShort }
         return SecureBytes(copying: bytes)
+    }
+
+    static var tooShort: DeskError {
+        DeskError("the passphrase is too short", hints: ["use at least \(minimumLength) characters; several random words are best"])
     }
 
     /// Reads one line from /dev/tty with echo off.
@@ -83,6 +85,6 @@ public struct PassphraseSource: Sendable {
             }
             if n == b.count { throw DeskError("the passphrase is too long") }
         }
-        return buf.withUnsafeBytes { SecureBytes(copying: $0.prefix(n)) }
+        return buf.withUnsafeBytes { SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
     }
 }

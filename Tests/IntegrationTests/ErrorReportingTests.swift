@@ -23,4 +23,24 @@ import TipTestSupport
         let again = try desk(["init", "--kdf", "interactive"])
         #expect(again.status == 1 && again.stderr.contains("no keys/ directory"), "\(again.stderr)")
     }
+
+    /// The passphrase prompt reads /dev/tty with echo off (here a terminal `script` makes) and
+    /// takes what was typed, in locked memory, with no other copy (SECURITY.md §10.1).
+    @Test func thePromptReadsThePassphraseFromTheTerminal() throws {
+        let dir = scratchDirectory("prompt")
+        let desk = TipdeskCLI(vault: dir.appendingPathComponent("vault"))
+        _ = try desk.initialise(in: dir)
+        let tipdesk = Repo.binaries.appendingPathComponent("tipdesk").path
+        func typed(_ passphrase: String) throws -> String {
+            // The prompt flushes what was typed before it turned echo off, so the typing waits.
+            let command = "(sleep 1; printf '%s\\n' \"$PP\") | script -qec \"$TIPDESK list --vault $VAULT\" /dev/null"
+            let r = try run(
+                "/bin/sh", ["-c", command],
+                env: childEnvironment(["PP": passphrase, "TIPDESK": tipdesk, "VAULT": desk.vault.path]))
+            return r.stdout
+        }
+        #expect(try typed(desk.passphrase).contains("no tips match"))
+        #expect(try typed("short").contains("the passphrase is too short"))
+        #expect(try typed("a wrong passphrase").contains("wrong passphrase"))
+    }
 }
