@@ -8,8 +8,10 @@ import TipTestSupport
 @Suite struct ResidueTests {
     static let gcore = "/usr/bin/gcore"
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: gcore)))
-    func noJSPathLeavesNoCopyInMemory() throws {
+    /// How the canary form is sent: taken (200), or refused before it is read, as multipart
+    /// (415, what `curl -F` sends) or chunked (411); a refused body is zeroed too (§3.7).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: gcore)), arguments: ["taken", "multipart", "chunked"])
+    func noJSPathLeavesNoCopyInMemory(sent: String) throws {
         let dir = scratchDirectory("residue")
         let desk = TipdeskCLI(vault: dir.appendingPathComponent("vault"))
         let pub = try desk.initialise(in: dir)
@@ -17,13 +19,15 @@ import TipTestSupport
         defer { server.stop() }
         let canary = "RESIDUE" + (0..<6).map { _ in "QWERTYUPASDFGHJKZXCVBNM".randomElement()! }.map(String.init).joined() + "CANARY"
         let body = "witness text \(canary) more text"
+        let form =
+            sent == "multipart"
+            ? ["-F", "body=\(body)", "-F", "where=\(canary)-where", "-F", "lang=en"]
+            : ["--data-urlencode", "body=\(body)", "--data-urlencode", "where=\(canary)-where", "-d", "lang=en"]
         let r = try run(
             "/usr/bin/curl",
-            [
-                "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", server.certificate, "--data-urlencode", "body=\(body)",
-                "--data-urlencode", "where=\(canary)-where", "-d", "lang=en", server.url + "/submit",
-            ])
-        #expect(r.stdout == "200")
+            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", server.certificate] + form
+                + (sent == "chunked" ? ["-H", "Transfer-Encoding: chunked"] : []) + [server.url + "/submit"])
+        #expect(r.stdout == ["taken": "200", "multipart": "415", "chunked": "411"][sent])
         // Let the server see the connection close, as it would between real witnesses.
         usleep(1_500_000)
         let coreBase = dir.appendingPathComponent("core").path
@@ -44,7 +48,7 @@ import TipTestSupport
                 print("residue context: \(String(decoding: ctx.map { $0 >= 0x20 && $0 < 0x7f ? $0 : 0x2e }, as: UTF8.self))")
             }
         }
-        print("residue: \(copies) copies of the canary in a \(core.count / 1_048_576) MiB core image after one no-JS submission")
+        print("residue: \(copies) copies of the canary in a \(core.count / 1_048_576) MiB core image after one no-JS submission (\(sent))")
         // The canary is in the body and in a field, so one copy of the request is 2 hits.
         // Measured on 2026-11-29: 4 hits without zeroing (two buffers: the request buffer the
         // handler reads, and an earlier buffer of the TLS layer, freed without wiping); 2 with

@@ -74,7 +74,10 @@ struct PageController<Context: RequestContext> {
     /// The no-JS path. The form is parsed from one locked buffer into another, sealed, and
     /// both are zeroed; the request's own buffers are zeroed too (SECURITY.md §3.7).
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        // A refused body may be a witness's text all the same (curl -F sends multipart): it is
+        // read and zeroed before the answer, as a taken one is (§3.7).
         guard BodyReader.mediaType(of: request) == "application/x-www-form-urlencoded" else {
+            await SecureBody.wipe(request, upTo: Self.maxFormBytes)
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the form as application/x-www-form-urlencoded")
         }
         let fallbackLang = PageResources.language(explicit: nil, acceptLanguage: request.headers[.acceptLanguage])
@@ -82,6 +85,7 @@ struct PageController<Context: RequestContext> {
         // little; the witness gets the busy page in the language asked for.
         guard await limiter.enter() else {
             let lang = PageResources.language(explicit: request.uri.queryParameters.get("lang"), acceptLanguage: request.headers[.acceptLanguage])
+            await SecureBody.wipe(request, upTo: Self.maxFormBytes)
             metrics.rejected("busy")
             return page("index", lang: lang, status: .serviceUnavailable, form: [:], error: catalog(lang)["err_busy"])
         }
