@@ -88,6 +88,18 @@ import TipTestSupport
         #expect(results[2].1 == "stale_request")
         #expect(results[4].1 == "unauthorized", "a body that is not the signed one")
         #expect(results[6].1 == "replayed_request")
+        // Timestamps at the ends of Int (a subtraction that overflowed once trapped the server)
+        // are stale, from anyone, before any key is looked at.
+        let extremes = try await s.run { client in
+            var codes = [String?]()
+            for ts in [Int.min, Int.max, Int.min + 1] {
+                var h = Self.signed("/admin/v1/pull", body, key: SigningKeyPair.generate())
+                h[HTTPField.Name(AdminRequest.timestampHeader)!] = String(ts)
+                codes.append(try await client.execute(uri: "/admin/v1/pull", method: .post, headers: h, body: ByteBuffer(bytes: body)).errorCode)
+            }
+            return codes
+        }
+        #expect(extremes == ["stale_request", "stale_request", "stale_request"])
         // The first accepted pull ({"all":true}) carried the three tips; the bundle verifies.
         let (header, tips) = try ExportBundle.decode(Data(results[3].1!.utf8)) { BLAKE2b.hash($0) }
         #expect(header.count == 3 && tips.count == 3)

@@ -42,7 +42,11 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
             let sig = request.headers[HTTPField.Name(AdminRequest.signatureHeader)!].flatMap(StrictBase64.decode)
         else { throw refused }
         let t = now()
-        guard abs(t - ts) <= AdminRequest.window else {
+        // The timestamp is the client's, any Int: `t - ts` could overflow and trap (Int.min
+        // once ended the whole server, before any key was looked at), so the distance is
+        // taken without overflow.
+        let (distance, overflow) = t.subtractingReportingOverflow(ts)
+        guard !overflow, distance.magnitude <= UInt(AdminRequest.window) else {
             throw APIError(.unauthorized, "stale_request", "the request's timestamp is outside the allowed window; check the clock")
         }
         guard let key = try store.reviewerKey(kid) else { throw refused }
