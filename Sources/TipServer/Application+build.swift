@@ -140,6 +140,9 @@ public func buildApplication(
     )
 }
 
+/// Connections the admin listener takes at once (SECURITY.md §5.1).
+public let adminMaxConnections = 32
+
 /// The admin listener (SECURITY.md §5.1): its own TLS server, its own router, every route
 /// behind signed-request authentication. Nothing here is reachable from the public listener.
 public func buildAdminApplication(
@@ -169,10 +172,21 @@ public func buildAdminApplication(
     admin.add(middleware: AdminAuthMiddleware(store: store, nonces: NonceCache(), now: now))
     admin.addRoutes(AdminController<BasicRequestContext>(store: store, keys: deps.keys, logger: deps.logger).endpoints)
     let tls = try TLSSettings.server(certificatePath: config.tlsCertificatePath, keyPath: config.tlsKeyPath)
+    let headerTimeout = config.headerTimeoutSeconds
+    // The same header deadline as the public listener, and few connections: couriers and a
+    // scraper need a handful, and this listener shares the process's file descriptors with
+    // the witnesses' (a flood of slow connections here must not starve that one).
     return Application(
         router: router,
-        server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [SecurityHeadersHandler()], idleTimeout: .seconds(30))), tlsConfiguration: tls),
-        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+        server: try .tls(
+            .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [HeaderDeadlineHandler(timeout: .seconds(Int64(headerTimeout))), SecurityHeadersHandler()],
+                    idleTimeout: .seconds(30))),
+            tlsConfiguration: tls),
+        configuration: ApplicationConfiguration(
+            address: .hostname(host, port: port), serverName: nil,
+            availableConnectionsDelegate: .maximum(adminMaxConnections, logger: deps.logger)),
         onServerRunning: { channel in await onListening(host, channel.localAddress?.port ?? port) },
         logger: deps.logger
     )

@@ -14,7 +14,7 @@ import TipTestSupport
 /// The admin listener (SECURITY.md §5.1–5.2): signed courier requests, pull, acks, purge.
 @Suite struct AdminTests {
     struct Setup {
-        let h: Harness
+        var h: Harness
         let root = SigningKeyPair.generate()
         let courier = SigningKeyPair.generate()
         let intake = TestKey.pair()
@@ -104,6 +104,32 @@ import TipTestSupport
         let (header, tips) = try ExportBundle.decode(Data(results[3].1!.utf8)) { BLAKE2b.hash($0) }
         #expect(header.count == 3 && tips.count == 3)
         #expect(try s.h.database.counts().unexported == 0)
+    }
+
+    /// The admin listener closes a connection whose request head does not arrive in time, as
+    /// the public one does (§4.3): it shares the process's descriptors with the witnesses'.
+    @Test func aSlowHeadIsClosedOnTheAdminListenerToo() async throws {
+        var s = try Setup()
+        s.h.config.headerTimeoutSeconds = 1
+        let script = """
+            import socket, ssl, sys, time
+            ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10))
+            s.sendall(b"POST /admin/v1/pull HTTP/1.1\\r\\nHost: x\\r\\n")
+            t0 = time.time()
+            try:
+                while s.recv(1024):
+                    pass
+            except (ssl.SSLError, OSError):
+                pass
+            print(f"{time.time() - t0:.1f}")
+            """
+        let waited = try await s.run { client in
+            let port = try #require(client.port)
+            return try run("/usr/bin/python3", ["-c", script, String(port)]).stdout
+        }
+        let seconds = try #require(Double(waited.trimmingCharacters(in: .whitespacesAndNewlines)), "\(waited)")
+        #expect(seconds < 6, "closed after \(seconds) s")
     }
 
     @Test func publicListenerHasNoAdminRoute() async throws {
