@@ -232,8 +232,9 @@ Next steps (in full: $DOC_DIR/README.md; the keys: Keys/README.md):
     Back up hs_ed25519_secret_key of both directories: they *are* the addresses.
  2. TLS certificate. Onion-only, self-signed (Tor Browser will warn witnesses about it;
     Deploy/README.md says how to get a CA certificate for a .onion):
-      tipgate cert --name \$(cat $ONION_PUBLIC/hostname) --name \$(cat $ONION_ADMIN/hostname) \\
-        --cert $TLS_DIR/cert.pem --key $TLS_DIR/key.pem
+      tipgate cert --name \$(cat $ONION_PUBLIC/hostname) --cert $TLS_DIR/cert.pem --key $TLS_DIR/key.pem
+    and the admin listener's own (every witness sees the public one: the admin address stays out of it):
+      tipgate cert --name \$(cat $ONION_ADMIN/hostname) --cert $TLS_DIR/admin-cert.pem --key $TLS_DIR/admin-key.pem
       chgrp $USER_NAME $TLS_DIR/*.pem && chmod 0640 $TLS_DIR/*.pem
     Or put your own certificate chain at $TLS_DIR/cert.pem and its key at
     $TLS_DIR/key.pem (root:$USER_NAME, mode 0640).

@@ -171,7 +171,8 @@ public func buildAdminApplication(
     let admin = router.group("admin/v1")
     admin.add(middleware: AdminAuthMiddleware(store: store, nonces: NonceCache(), now: now))
     admin.addRoutes(AdminController<BasicRequestContext>(store: store, keys: deps.keys, logger: deps.logger).endpoints)
-    let tls = try TLSSettings.server(certificatePath: config.tlsCertificatePath, keyPath: config.tlsKeyPath)
+    let tls = try TLSSettings.server(
+        certificatePath: config.adminTLS?.certificatePath ?? config.tlsCertificatePath, keyPath: config.adminTLS?.keyPath ?? config.tlsKeyPath)
     let headerTimeout = config.headerTimeoutSeconds
     // The same header deadline as the public listener, and few connections: couriers and a
     // scraper need a handful, and this listener shares the process's file descriptors with

@@ -34,6 +34,9 @@ public struct ServerConfig: Sendable {
     public var noJSReserveBytes: UInt64 = 256 << 20
     public var tlsCertificatePath: String
     public var tlsKeyPath: String
+    /// The admin listener's own certificate and key (§5.1), so the certificate every witness is
+    /// shown need not name the admin onion; nil: the public listener's.
+    public var adminTLS: (certificatePath: String, keyPath: String)?
     /// Where the keys come from: the pinned root and the installed (or given) keyring, or,
     /// as a dev shortcut, one public key document.
     public var keys: KeySource
@@ -74,6 +77,8 @@ public struct ServerConfig: Sendable {
         public static let noJSReserveBytes = "noJsReserveBytes"
         public static let tlsCert = "tls.cert"
         public static let tlsKey = "tls.key"
+        public static let adminTlsCert = "adminTls.cert"
+        public static let adminTlsKey = "adminTls.key"
         public static let publicKey = "publicKey"
         public static let rootKey = "rootKey"
         public static let keyring = "keyring"
@@ -134,6 +139,13 @@ public struct ServerConfig: Sendable {
             naclScriptPath: r.string(forKey: ConfigKey(Key.naclScript)) ?? PageResources.defaultNaclPath)
         let admin = r.string(forKey: ConfigKey(Key.adminListen)) ?? "127.0.0.1:8444"
         config.admin = admin == "off" ? nil : try parseListen(admin)
+        let adminCert = r.string(forKey: ConfigKey(Key.adminTlsCert)).flatMap { $0.isEmpty ? nil : $0 }
+        let adminKey = r.string(forKey: ConfigKey(Key.adminTlsKey)).flatMap { $0.isEmpty ? nil : $0 }
+        switch (adminCert, adminKey) {
+        case (nil, nil): break
+        case (let c?, let k?): config.adminTLS = (c, k)
+        default: throw ConfigError("give the admin listener's certificate and key together: adminTls.cert and adminTls.key")
+        }
         if let m = r.string(forKey: ConfigKey(Key.minFreeBytes)) ?? r.int(forKey: ConfigKey(Key.minFreeBytes)).map(String.init), !m.isEmpty {
             guard let n = UInt64(m) else { throw ConfigError("minFreeBytes must be a number of bytes") }
             config.minFreeBytes = n

@@ -31,6 +31,9 @@ extension Tipgate {
         @Option(help: "HOST:PORT of the admin listener (courier pull and acks), or off. Default 127.0.0.1:8444.") var adminListen: String?
         @Option(help: "The TLS certificate chain (PEM).") var tlsCert: String?
         @Option(help: "The TLS private key (PEM).") var tlsKey: String?
+        @Option(help: "The admin listener's own certificate chain (PEM), naming only the admin onion. Default: --tls-cert.")
+        var adminTlsCert: String?
+        @Option(help: "The admin listener's own private key (PEM). Default: --tls-key.") var adminTlsKey: String?
         @Option(help: "The pinned root key document (tipdesk keys init-root).") var rootKey: String?
         @Option(help: "A signed keyring to install before serving (else the one installed in --data).") var keyring: String?
         @Option(help: "Development only: one public key document instead of a signed keyring.") var publicKey: String?
@@ -53,6 +56,8 @@ extension Tipgate {
             flags[ServerConfig.Key.powMaxDifficulty] = powMaxDifficulty.map(String.init)
             flags[ServerConfig.Key.tlsCert] = tlsCert
             flags[ServerConfig.Key.tlsKey] = tlsKey
+            flags[ServerConfig.Key.adminTlsCert] = adminTlsCert
+            flags[ServerConfig.Key.adminTlsKey] = adminTlsKey
             flags[ServerConfig.Key.publicKey] = publicKey
             flags[ServerConfig.Key.rootKey] = rootKey
             flags[ServerConfig.Key.keyring] = keyring

@@ -106,6 +106,25 @@ import TipTestSupport
         #expect(try s.h.database.counts().unexported == 0)
     }
 
+    /// With `adminTls`, the admin listener shows its own certificate (naming only the admin
+    /// onion), so the one every witness is shown need not name it (§5.1).
+    @Test func theAdminListenerCanHaveItsOwnCertificate() async throws {
+        var s = try Setup()
+        let own = try makeCertificate(in: s.h.directory.appendingPathComponent("admin-tls"))
+        s.h.config.adminTLS = (own.cert, own.key)
+        let script = "import ssl, sys; print(ssl.get_server_certificate(('127.0.0.1', int(sys.argv[1]))))"
+        let served = try await s.run { client in
+            try run("/usr/bin/python3", ["-c", script, String(try #require(client.port))]).stdout
+        }
+        func der(_ pem: String) -> Data? {
+            Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined())
+        }
+        let expected = try String(contentsOfFile: own.cert, encoding: .utf8)
+        let publicOne = try String(contentsOfFile: s.h.config.tlsCertificatePath, encoding: .utf8)
+        #expect(der(served) != nil && der(served) == der(expected))
+        #expect(der(served) != der(publicOne))
+    }
+
     /// The admin listener closes a connection whose request head does not arrive in time, as
     /// the public one does (§4.3): it shares the process's descriptors with the witnesses'.
     @Test func aSlowHeadIsClosedOnTheAdminListenerToo() async throws {

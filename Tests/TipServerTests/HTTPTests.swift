@@ -152,6 +152,17 @@ import TipTestSupport
         bad["maxPaddedBytes"] = "3000"
         await #expect(throws: ConfigError.self) { try await ServerConfig.resolve(flags: bad, environment: [:], configFile: nil) }
         _ = try await ServerConfig.resolve(flags: base, environment: [:], configFile: nil)
+        // The admin listener's own certificate: both or neither, from any source.
+        bad = base
+        bad["adminTls.cert"] = "/admin-cert"
+        await #expect(throws: ConfigError.self) { try await ServerConfig.resolve(flags: bad, environment: [:], configFile: nil) }
+        #expect(try await ServerConfig.resolve(flags: base, environment: [:], configFile: nil).adminTLS == nil)
+        let env = ["TIPGATE_ADMIN_TLS_CERT": "/ac", "TIPGATE_ADMIN_TLS_KEY": "/ak"]
+        let own = try await ServerConfig.resolve(flags: base, environment: env, configFile: nil).adminTLS
+        #expect(own?.certificatePath == "/ac" && own?.keyPath == "/ak")
+        let file = scratchDirectory("config").appendingPathComponent("a.json")
+        try Data(#"{"adminTls":{"cert":"/fc","key":"/fk"}}"#.utf8).write(to: file)
+        #expect(try await ServerConfig.resolve(flags: base, environment: [:], configFile: file.path).adminTLS?.keyPath == "/fk")
     }
 
     // A key document whose key_id is not derived from its key must stop the server at start.
