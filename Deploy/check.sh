@@ -130,7 +130,7 @@ fi
 # --- the unit ----------------------------------------------------------------------------
 UNIT=$ROOT/etc/systemd/system/tipgate.service
 for line in 'User=tipgate' 'ExecStart=/usr/local/bin/tipgate serve --config /etc/tipgate/tipgate.json' \
-    'LimitCORE=0' 'MemoryDenyWriteExecute=yes' 'ReadWritePaths=/var/lib/tipgate' 'IPAddressDeny=any' \
+    'LimitCORE=0' 'MemorySwapMax=0' 'LimitNOFILE=65536' 'MemoryDenyWriteExecute=yes' 'ReadWritePaths=/var/lib/tipgate' 'IPAddressDeny=any' \
     'CapabilityBoundingSet=' 'SystemCallFilter=@system-service' 'SystemCallErrorNumber=EPERM'; do
     check "the unit has $line" grep -qxF "$line" "$UNIT"
 done
