@@ -60,11 +60,28 @@ public struct Courier {
     }
 
     /// Fetches a bundle of sealed tips and writes it to `out` (O_EXCL, 0600).
+    ///
+    /// The server marks what it sends as collected (SECURITY.md §5.1), so `out` is taken
+    /// (created empty, O_EXCL) before the request: a name already in use, or a directory that
+    /// cannot be written, fails before anything is marked. What can still fail after (a bad
+    /// answer, a full disk) says how to fetch those tips again.
     public func pull(_ client: WebClient, all: Bool, to out: URL) async throws -> Int {
+        do { try DurableFile.writeNew(Data(), to: out) } catch let e as StoreError { throw DeskError(e.message) }
+        var written = false
+        defer { if !written { try? FileManager.default.removeItem(at: out) } }
         let r = try await call(client, "/admin/v1/pull", body: Data("{\"all\":\(all)}".utf8), contentType: "application/json")
-        let (header, _) = try ExportBundle.decode(r.body) { BLAKE2b.hash($0) }
-        do { try DurableFile.writeNew(r.body, to: out) } catch let e as StoreError { throw DeskError(e.message) }
-        return header.count
+        let again = "the server has marked these tips collected: fetch them again with tipdesk courier pull --all"
+        let count: Int
+        do {
+            count = try ExportBundle.decode(r.body) { BLAKE2b.hash($0) }.0.count
+            try DurableFile.replace(r.body, at: out)
+        } catch let e as FormatError {
+            throw DeskError("the server's bundle is not valid (\(e.code)): \(e.message)", hints: [again])
+        } catch let e as StoreError {
+            throw DeskError(e.message, hints: [again])
+        }
+        written = true
+        return count
     }
 
     public struct PushResult: Decodable, Sendable {

@@ -36,6 +36,12 @@ import TipTestSupport
         let pub = org.dir.appendingPathComponent("courier.public.json").path
         #expect(try tipdesk(["courier", "init", "--courier", courier, "--out", pub]).status == 0)
         #expect(try tipgate(["reviewers", "add", "--data", data.path, pub]).status == 0)
+        // A bundle name already in use fails before the server marks anything collected.
+        let taken = org.dir.appendingPathComponent("taken.tipgate")
+        try Data("mine".utf8).write(to: taken)
+        let clash = try tipdesk(["courier", "pull", "--courier", courier, "--server", admin, "--cacert", server.certificate, "--out", taken.path])
+        #expect(clash.status == 1 && clash.stderr.contains("already exists"), "\(clash.stderr)")
+        #expect(try Data(contentsOf: taken) == Data("mine".utf8))
         let bundle = org.dir.appendingPathComponent("pulled.tipgate").path
         let pulled = try tipdesk(["courier", "pull", "--courier", courier, "--server", admin, "--cacert", server.certificate, "--out", bundle])
         #expect(pulled.status == 0, "\(pulled.stderr)")
