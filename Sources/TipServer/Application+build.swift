@@ -20,6 +20,8 @@ public struct ServerDependencies: Sendable {
     public var metrics = ServerMetrics()
     /// The store as the admin listener sees it (pull, purge, registered couriers).
     public var admin: (any IntakeAdministration)?
+    /// Failures met while handling requests, logged as hourly counts (§4.7).
+    public var failures = FailureLog()
 
     public init(repository: any TipRepository, keys: any KeyDirectory, logger: Logger, pages: PageResources) {
         self.repository = repository
@@ -75,6 +77,7 @@ public struct ServerDependencies: Sendable {
         deps.formRepository = DiskFloorRepository(
             base: writer, directory: config.dataDirectory, minimumFreeBytes: config.minFreeBytes + config.noJSReserveBytes)
         deps.services = services
+        deps.services.append(FailureLogService(failures: deps.failures, logger: logger))
         deps.admin = db
         if let days = config.retentionDays { deps.services.append(RetentionService(database: db, days: days, logger: logger)) }
         return deps
@@ -97,16 +100,16 @@ public func buildRouter(_ config: ServerConfig, _ deps: ServerDependencies) -> R
     // Outermost first: the headers apply to every response, error responses included.
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: RouteMetricsMiddleware(metrics: deps.metrics))
-    router.add(middleware: ErrorMiddleware(logger: deps.logger, metrics: deps.metrics))
+    router.add(middleware: ErrorMiddleware(failures: deps.failures, metrics: deps.metrics))
     let pow = ProofOfWorkGuard(
         settings: .init(base: config.powDifficulty, cap: config.powMaxDifficulty, perBit: config.powPerBit))
     let tips = TipController<BasicRequestContext>(
-        repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes, logger: deps.logger, pow: pow,
+        repository: deps.repository, keys: deps.keys, maxPaddedBytes: config.maxPaddedBytes, failures: deps.failures, pow: pow,
         metrics: deps.metrics)
     router.addRoutes(tips.endpoints, atPath: "/api/v1")
     let pages = PageController<BasicRequestContext>(
         resources: deps.pages, repository: deps.formRepository ?? deps.repository, keys: deps.keys,
-        maxPaddedBytes: config.maxPaddedBytes, logger: deps.logger, metrics: deps.metrics,
+        maxPaddedBytes: config.maxPaddedBytes, failures: deps.failures, metrics: deps.metrics,
         limiter: NoJSLimiter(ratePerSecond: config.noJSRatePerSecond, burst: config.noJSBurst, maxInFlight: config.noJSMaxInFlight))
     router.addRoutes(pages.endpoints)
     return router
@@ -152,7 +155,7 @@ public func buildAdminApplication(
     guard let (host, port) = config.admin, let store = deps.admin else { return Application<RouterResponder<BasicRequestContext>>?.none }
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware(logger: deps.logger, metrics: deps.metrics))
+    router.add(middleware: ErrorMiddleware(failures: deps.failures, metrics: deps.metrics))
     // Unauthenticated, for a Prometheus scraper: the listener itself is behind onion client
     // authorization, and the snapshot holds no client data (§4.7).
     let metrics = deps.metrics

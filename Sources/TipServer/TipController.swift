@@ -33,7 +33,8 @@ struct TipController<Context: RequestContext> {
     let repository: any TipRepository
     let keys: any KeyDirectory
     let maxPaddedBytes: Int
-    let logger: Logger
+    /// Where a failure to store is counted, to be logged by the hour (§4.7).
+    let failures: FailureLog
     let pow: ProofOfWorkGuard
     let metrics: ServerMetrics
 
@@ -95,8 +96,9 @@ struct TipController<Context: RequestContext> {
         } catch let e as StoreError where e.code == "storage_full" {
             throw APIError(.serviceUnavailable, "storage_full", "the server cannot take tips right now; please try again later")
         } catch {
-            // Not tied to who sent it: the error type only, so operators see a failing disk.
-            logger.error("storing a tip failed", metadata: ["error.type": "\(type(of: error))"])
+            // Not tied to who sent it, nor to when: counted by error type, logged by the hour
+            // (§4.7), so operators see a failing disk.
+            failures.record("storing a tip failed", error)
             throw APIError.storageUnavailable
         }
         await pow.accepted()

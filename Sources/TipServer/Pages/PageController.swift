@@ -15,7 +15,8 @@ struct PageController<Context: RequestContext> {
     let repository: any TipRepository
     let keys: any KeyDirectory
     let maxPaddedBytes: Int
-    let logger: Logger
+    /// Where a failure to store is counted, to be logged by the hour (§4.7).
+    let failures: FailureLog
     let metrics: ServerMetrics
     let limiter: NoJSLimiter
 
@@ -118,7 +119,7 @@ struct PageController<Context: RequestContext> {
             // A full disk is no failure to log (§4.3), as on the sealed path; anything else is
             // logged by its type only, so operators see a failing disk.
             if (error as? StoreError)?.code != "storage_full" {
-                logger.error("storing a tip failed", metadata: ["error.type": "\(type(of: error))"])
+                failures.record("storing a tip failed", error)
             }
             let values = form.withUnsafeBytes { Self.decodeForDisplay($0) }
             return page("index", lang: lang, status: .serviceUnavailable, form: values, error: catalog(lang)["err_busy"])
