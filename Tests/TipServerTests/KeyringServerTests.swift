@@ -146,6 +146,24 @@ struct KeyringFixture {
             #expect(FileManager.default.contents(atPath: store.url.path) == v3, "\(what) changed the installed keyring")
         }
         #expect(try store.install(f.signed(f.payload(serial: 10, overlap: false)), today: today) == .installed(serial: 10))
+        // Installed under another root (the wrong --root-key given to keys install): the
+        // keyring there is kept, and a foreign file there is no bound on serials.
+        let other = SigningKeyPair.generate()
+        let elsewhere = KeyringStore(dataDirectory: dir.path, root: other.rootDocument)
+        let base = f.payload(serial: 99, overlap: false)
+        let foreign = f.signed(
+            KeyringPayload(
+                serial: base.serial, issued: base.issued, expires: base.expires, rootKeyID: other.rootDocument.keyID, intakeKeys: base.intakeKeys,
+                scripts: [:]),
+            by: other)
+        do { try elsewhere.install(foreign, today: today) } catch let e as FormatError { #expect(e.code == "installed_not_this_root") }
+        #expect(FileManager.default.contents(atPath: store.url.path) != foreign)
+        try FileManager.default.removeItem(at: store.url)
+        #expect(try elsewhere.install(foreign, today: today) == .installed(serial: 99))
+        do { try store.install(f.signed(f.payload(serial: 11, overlap: false)), today: today) } catch let e as FormatError {
+            #expect(e.code == "installed_not_this_root", "a foreign serial 99 is no rollback bound")
+        }
+        #expect(FileManager.default.contents(atPath: store.url.path) == foreign)
     }
 
     // The running server reloads a newly installed keyring by itself.

@@ -45,15 +45,22 @@ public struct KeyringStore: Sendable {
     }
 
     /// Verifies `file` and makes it the installed keyring. A serial at or below the installed
-    /// one is refused (`rollback`), unless it is the very same file.
+    /// one is refused (`rollback`), unless it is the very same file. An installed keyring that
+    /// this root did not sign (another root given by mistake, or a file put there by hand) is
+    /// never replaced (`installed_not_this_root`): the server pinned to the other root would
+    /// not start again, and a forged high serial there must not pose as the bound.
     @discardableResult
     public func install(_ file: Data, today: Day = .today) throws -> InstallResult {
         let (_, payload) = try KeyringSigner.verify(file, pin: .key(root.publicKey), today: today)
         if let installed = FileManager.default.contents(atPath: url.path) {
             if installed == file { return .alreadyInstalled(serial: payload.serial) }
-            // The installed one is compared even if it no longer verifies (expired): its
-            // serial still bounds what may replace it.
-            if let current = try? KeyringPayload.decode(SignedKeyring.decode(installed).payload), payload.serial <= current.serial {
+            // Its signature is checked, its age is not: an expired one still bounds the serial.
+            guard let (_, current) = try? KeyringSigner.verify(installed, pin: .key(root.publicKey)) else {
+                throw FormatError(
+                    "installed_not_this_root",
+                    "the installed keyring \(url.path) is not one this root signed; if the organization's root really changed, move that file aside first")
+            }
+            guard payload.serial > current.serial else {
                 throw FormatError("rollback", "serial \(payload.serial) is not newer than the installed serial \(current.serial)")
             }
         }
