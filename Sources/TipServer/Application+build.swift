@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import TipCore
 import TipCrypto
@@ -123,15 +125,9 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let tls = try TLSSettings.server(certificatePath: config.tlsCertificatePath, keyPath: config.tlsKeyPath)
     let host = config.host
-    let headerTimeout = config.headerTimeoutSeconds
     return Application(
         router: buildRouter(config, deps),
-        server: try .tls(
-            .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [HeaderDeadlineHandler(timeout: .seconds(Int64(headerTimeout))), SecurityHeadersHandler()],
-                    idleTimeout: .seconds(30))),
-            tlsConfiguration: tls),
+        server: try listenerServer(tls: tls, headerTimeoutSeconds: config.headerTimeoutSeconds),
         configuration: ApplicationConfiguration(
             address: .hostname(host, port: config.port), serverName: nil,
             availableConnectionsDelegate: .maximum(config.maxConnections, logger: deps.logger)),
@@ -176,22 +172,27 @@ public func buildAdminApplication(
     admin.addRoutes(AdminController<BasicRequestContext>(store: store, keys: deps.keys, logger: deps.logger).endpoints)
     let tls = try TLSSettings.server(
         certificatePath: config.adminTLS?.certificatePath ?? config.tlsCertificatePath, keyPath: config.adminTLS?.keyPath ?? config.tlsKeyPath)
-    let headerTimeout = config.headerTimeoutSeconds
-    // The same header deadline as the public listener, and few connections: couriers and a
-    // scraper need a handful, and this listener shares the process's file descriptors with
-    // the witnesses' (a flood of slow connections here must not starve that one).
+    // The same server as the public listener's, and few connections: couriers and a scraper
+    // need a handful, and this listener shares the process's file descriptors with the
+    // witnesses' (a flood of slow connections here must not starve that one).
     return Application(
         router: router,
-        server: try .tls(
-            .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [HeaderDeadlineHandler(timeout: .seconds(Int64(headerTimeout))), SecurityHeadersHandler()],
-                    idleTimeout: .seconds(30))),
-            tlsConfiguration: tls),
+        server: try listenerServer(tls: tls, headerTimeoutSeconds: config.headerTimeoutSeconds),
         configuration: ApplicationConfiguration(
             address: .hostname(host, port: port), serverName: nil,
             availableConnectionsDelegate: .maximum(adminMaxConnections, logger: deps.logger)),
         onServerRunning: { channel in await onListening(host, channel.localAddress?.port ?? port) },
         logger: deps.logger
     )
+}
+
+/// Both listeners' HTTP/1.1 over TLS: the request-head deadline (SECURITY.md §4.3), §4.4's
+/// headers on the framework's own answers, and the 30 s idle timeout (§4.4).
+func listenerServer(tls: TLSConfiguration, headerTimeoutSeconds: Int) throws -> HTTPServerBuilder {
+    try .tls(
+        .http1(
+            configuration: .init(
+                additionalChannelHandlers: [HeaderDeadlineHandler(timeout: .seconds(Int64(headerTimeoutSeconds))), SecurityHeadersHandler()],
+                idleTimeout: .seconds(30))),
+        tlsConfiguration: tls)
 }
