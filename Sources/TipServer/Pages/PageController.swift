@@ -117,7 +117,7 @@ struct PageController<Context: RequestContext> {
             try await repository.store(SealedTip(id: Random.tipID(), keyID: sealed.keyID, day: .today, sealed: sealed.sealed))
         } catch {
             // A full disk is no failure to log (§4.3), as on the sealed path; anything else is
-            // logged by its type only, so operators see a failing disk.
+            // counted by its type and logged by the hour (§4.7), so operators see a failing disk.
             if (error as? StoreError)?.code != "storage_full" {
                 failures.record("storing a tip failed", error)
             }
@@ -212,10 +212,11 @@ struct PageController<Context: RequestContext> {
 enum SecureBody {
     /// Reads a form body into one locked buffer of its stated length (SECURITY.md §3.7 step 1),
     /// wiping each of the request's buffers as it copies it. The length MUST be stated (411):
-    /// browsers and curl state it, a chunked body would cost a locked allocation per chunk (a
-    /// body of one-byte chunks once ran the server out of memory mappings), and without it a
-    /// body cut short by a clean close would read as a whole, shorter tip. A body that ends
-    /// before its length, or cannot be read, is 400 `incomplete_body`.
+    /// browsers and curl state it, and a chunked body cost a locked allocation per chunk (a
+    /// review found that one-byte chunks could run the server out of memory mappings and
+    /// locked memory). A body that ends before its length, or cannot be read, is 400
+    /// `incomplete_body` (NIO's parser already fails one cut by a clean close; this check
+    /// does not depend on it).
     static func collect(_ request: Request, limit: Int) async throws -> SecureBytes {
         guard let stated = request.headers[.contentLength], let length = Int(stated), length >= 0 else {
             await wipe(request, upTo: limit)
