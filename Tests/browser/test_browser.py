@@ -549,6 +549,20 @@ class WitnessPageBrowserTests(unittest.TestCase):
         self.assertEqual(tip["lang"], "ru")
         self.assertEqual(tip["key_id"], type(self).current_key_id, "sealed to the keyring's current key")
 
+    def test_1b_leave_takes_the_tip_off_the_history(self):
+        """(1b) "Leave this page" clears the tip and replaces the page in the history, so Back
+        does not bring the text up again on a shared device."""
+        d = self.js_driver()
+        d.get(self.url("/received?lang=en"))
+        d.get(self.url("/?lang=en"))
+        self.wait(d, lambda d: d.execute_script("return window.tipgateReady === true"), "window.tipgateReady")
+        d.find_element(By.ID, "body").send_keys("a tip the witness decided not to send")
+        d.find_element(By.CSS_SELECTOR, "a.leave").click()
+        self.wait(d, lambda d: urllib.parse.urlsplit(d.current_url).path == "/leave", "the /leave page")
+        d.back()
+        self.wait(d, lambda d: urllib.parse.urlsplit(d.current_url).path == "/received",
+                  "Back to the page before the form (the form's entry was replaced)")
+
     # ---- brief 2: JavaScript off ----------------------------------------------------------
 
     def test_2_js_off_posts_form_to_submit(self):
@@ -760,6 +774,17 @@ class WitnessPageBrowserTests(unittest.TestCase):
             p.append("something like an on...= attribute appears in the page")
         if audit.html_lang != lang:
             p.append(f'<html lang="{audit.html_lang}">, expected "{lang}"')
+        # Where a witness types: no spell checking (a browser's cloud spell check sends the
+        # text away, a local dictionary keeps names), and no maxlength, which cuts a paste
+        # without a word (the limits are the server's and the script's, §3.7).
+        for field in re.findall(r"<(?:textarea|input)\b[^>]*>", page, re.I):
+            if re.search(r'type="hidden"', field):
+                continue
+            for attr in ('spellcheck="false"', 'autocorrect="off"', 'autocapitalize="off"'):
+                if attr not in field:
+                    p.append(f"a field without {attr}: {field[:60]}")
+            if "maxlength" in field.lower():
+                p.append(f"a field with maxlength: {field[:60]}")
         return [f"{what}: {x}" for x in p]
 
     def test_4_headers_and_markup(self):

@@ -377,6 +377,18 @@
       }
     }
 
+    // "Leave this page" replaces this page in the history, with the tip cleared: a page kept
+    // in the back/forward cache (despite no-store) would otherwise show the text again on
+    // Back, on a shared device (SECURITY.md §3.7).
+    var leave = document.querySelector('a.leave');
+    if (leave) {
+      leave.addEventListener('click', function (event) {
+        event.preventDefault();
+        clearTip();
+        window.location.replace(leave.href);
+      });
+    }
+
     // Coming Back to a page kept in the back/forward cache: let the form be used again.
     window.addEventListener('pageshow', function (event) {
       if (event.persisted) {
