@@ -1053,6 +1053,30 @@ class WitnessPageBrowserTests(unittest.TestCase):
                     self.assertNotIn("error", opened[0])
                     self.assertEqual(opened[0]["key_id"], cls.current_key_id)
                     self.assertEqual(opened[0]["lang"], lang)
+            # A search that outlives the challenge's lifetime (§4.6: a slow phone, a high
+            # difficulty): the page gives up with the busy message and posts nothing. The page's
+            # clock is made to run 300 times fast, and the worker reports progress but never
+            # finds a nonce.
+            with self.subTest("too slow"):
+                self.drain(d)
+                d.get(pow_url("/?lang=en"))
+                self.wait(d, lambda d: d.execute_script("return window.tipgateReady === true"), "window.tipgateReady")
+                d.execute_script(
+                    "var realNow = Date.now, t0 = realNow();"
+                    "Date.now = function () { var t = realNow(); return t + (t - t0) * 300; };"
+                    "window.Worker = function () { var me = this;"
+                    "  this.terminate = function () { clearInterval(me.t); };"
+                    "  this.postMessage = function () {"
+                    "    me.t = setInterval(function () { me.onmessage({data: {progress: 1}}); }, 200); }; };")
+                d.find_element(By.ID, "body").send_keys("a tip from a slow phone")
+                d.find_element(By.CSS_SELECTOR, "#tip-form button[type=submit]").click()
+                busy = self.catalogs["en"]["err_busy"]
+                self.wait(d, lambda d: d.find_element(By.ID, "status").text == busy, "the busy message")
+                reqs = self.drain(d)
+                self.assertEqual([r["url"] for r in reqs if r["method"] == "POST"], [], "nothing posted")
+                self.assertEqual(urllib.parse.urlsplit(d.current_url).path, "/")
+                self.assertEqual(d.find_element(By.ID, "body").get_attribute("value"), "a tip from a slow phone",
+                                 "the text stays for another try")
         finally:
             stop_server(True, "pow_server")
 

@@ -50,6 +50,10 @@
   var POW_RETRY_CODES = ['pow_expired', 'pow_replayed', 'pow_insufficient', 'pow_invalid', 'pow_required'];
   var POW_SLICE_MS = 25; // without a worker: hash for this long, then let the page breathe
   var POW_WORKER_SILENCE_MS = 30000; // a worker that says nothing this long is given up on
+  // A challenge lives 300 s (SECURITY.md §4.6): a search still running after this long is
+  // given up, with the busy message, rather than keep the witness waiting for an answer the
+  // server would refuse as pow_expired.
+  var POW_TIME_LIMIT_MS = 240000;
 
   function supported() {
     return typeof window.fetch === 'function' &&
@@ -204,15 +208,17 @@
       return window.tipgateSeal.parseChallenge(await res.text()); // throws bad_challenge
     }
 
-    // The worker's answer: the nonce, or null if it searched `limit` hashes in vain. Rejects
-    // (and the caller solves on the page) if a worker cannot be started, fails to load, or
-    // says nothing for POW_WORKER_SILENCE_MS.
-    function solveInWorker(challenge, sealed, limit, onProgress) {
+    // The worker's answer: the nonce, or null if it searched `limit` hashes in vain or the
+    // `deadline` (Date.now()) passed. Rejects (and the caller solves on the page) if a worker
+    // cannot be started, fails to load, or says nothing for POW_WORKER_SILENCE_MS.
+    function solveInWorker(challenge, sealed, limit, deadline, onProgress) {
       return new Promise(function (resolve, reject) {
         var worker;
         var timer = null;
+        var clock = null;
         function finish(fn, value) {
           clearTimeout(timer);
+          clearInterval(clock);
           worker.terminate();
           fn(value);
         }
@@ -245,12 +251,13 @@
         };
         worker.onmessageerror = function () { finish(reject, new Error('pow worker message')); };
         watch();
+        clock = setInterval(function () { if (Date.now() > deadline) finish(resolve, null); }, 1000);
         worker.postMessage({ challenge: challenge, sealed: sealed, limit: limit });
       });
     }
 
     // The same search on the page, in slices of POW_SLICE_MS with a timer between them.
-    function solveOnPage(challenge, sealed, limit, onProgress) {
+    function solveOnPage(challenge, sealed, limit, deadline, onProgress) {
       var solver = window.tipgateSeal.powSolver(challenge, sealed);
       return new Promise(function (resolve, reject) {
         function slice() {
@@ -259,7 +266,7 @@
             do {
               var nonce = solver.run(Math.min(1000, limit - solver.tried()));
               if (nonce !== null) return resolve(nonce);
-              if (solver.tried() >= limit) return resolve(null);
+              if (solver.tried() >= limit || Date.now() > deadline) return resolve(null);
             } while (Date.now() - started < POW_SLICE_MS);
             onProgress(solver.tried());
             setTimeout(slice, 0);
@@ -272,30 +279,33 @@
     }
 
     // A nonce for the challenge and these sealed bytes: from the worker if one runs (its
-    // answer checked here, one hash), else found on the page. Null if none within the limit.
-    async function solve(c, sealed) {
+    // answer checked here, one hash), else found on the page. Null if none within the limit
+    // or before the deadline.
+    async function solve(c, sealed, deadline) {
       var seal = window.tipgateSeal;
       var limit = Math.min(Math.pow(2, c.difficulty) * POW_LIMIT_FACTOR, 4294967296);
       var onProgress = progressReporter(c.difficulty);
       if (typeof window.Worker === 'function') {
         try {
-          var nonce = await solveInWorker(c.challenge, sealed, limit, onProgress);
+          var nonce = await solveInWorker(c.challenge, sealed, limit, deadline, onProgress);
           if (nonce === null || seal.powVerify(c.challenge, sealed, nonce)) return nonce;
         } catch (e) {
           // fall through: solve on the page
         }
       }
-      return solveOnPage(c.challenge, sealed, limit, onProgress);
+      if (Date.now() > deadline) return null;
+      return solveOnPage(c.challenge, sealed, limit, deadline, onProgress);
     }
 
     // The submission to post: as sealed if the server asks for no work, else with its "pow"
     // member for a fresh challenge bound to these sealed bytes.
     async function withProof(submission, sealed) {
       var c = await fetchChallenge();
+      var deadline = Date.now() + POW_TIME_LIMIT_MS;
       if (c === null || c.difficulty === 0) return submission;
       if (c.difficulty > POW_MAX_DIFFICULTY) throw shown('msgBusy');
-      var nonce = await solve(c, sealed);
-      if (nonce === null) throw shown('msgFailed');
+      var nonce = await solve(c, sealed, deadline);
+      if (nonce === null) throw shown(Date.now() > deadline ? 'msgBusy' : 'msgFailed');
       show('msgSending');
       return window.tipgateSeal.withPow(submission, c.challengeBase64, nonce);
     }
