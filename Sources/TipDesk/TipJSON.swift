@@ -119,7 +119,9 @@ public enum TipJSON {
         var out = ""
         for u in s.unicodeScalars {
             switch u.value {
-            case 0x7f...0x9f, 0x200e, 0x200f, 0x202a...0x202e, 0x2066...0x2069, 0x061c:
+            case 0x7f...0x9f:
+                out += String(format: "\\u%04x", u.value)
+            case _ where TerminalText.isBidiControl(u):
                 out += String(format: "\\u%04x", u.value)
             default: out.unicodeScalars.append(u)
             }

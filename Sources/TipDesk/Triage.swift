@@ -153,8 +153,8 @@ public struct Triage: Codable, Equatable, Sendable {
     /// in another order than it is stored (the same set `TipJSON` escapes).
     static func isControl(_ u: Unicode.Scalar) -> Bool {
         switch u.value {
-        case 0x00...0x1f, 0x7f...0x9f, 0x200e, 0x200f, 0x202a...0x202e, 0x2066...0x2069, 0x061c: true
-        default: false
+        case 0x00...0x1f, 0x7f...0x9f: true
+        default: TerminalText.isBidiControl(u)
         }
     }
 
