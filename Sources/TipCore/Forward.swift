@@ -259,14 +259,16 @@ public struct ForwardParcel: Equatable, Sendable {
         guard let id = TipID(w.id), let day = Day(w.day), let key = KeyID(w.key_id), let sealed = StrictBase64.decode(w.sealed),
             PaddedSize.isValid(sealed.count - PaddedSize.sealOverhead, maximum: PaddedSize.bundleMaximum)
         else { throw bad }
-        if let to = w.deliver_to {
-            // Printable ASCII only (§11.4): the courier prints it and puts it in errors, and a C1
-            // control, bidi override or Unicode space would otherwise pass; a host outside ASCII
-            // is written in its punycode form.
-            guard to.hasPrefix("https://"), to.utf8.count <= 2048, to.utf8.allSatisfy({ (0x21...0x7e).contains($0) })
-            else { throw bad }
-        }
+        if let to = w.deliver_to { guard isDeliverTo(to) else { throw bad } }
         return ForwardParcel(id: id, day: day, deliverTo: w.deliver_to, keyID: key, sealed: Array(sealed))
+    }
+
+    /// Whether `s` may be a parcel's `deliver_to` (§11.4): `https://`, at most 2048 bytes,
+    /// printable ASCII only. The courier prints it and puts it in errors, and a C1 control, a
+    /// bidi override or a Unicode space would otherwise pass; a host outside ASCII is written
+    /// in its punycode form.
+    public static func isDeliverTo(_ s: String) -> Bool {
+        s.hasPrefix("https://") && s.utf8.count <= 2048 && s.utf8.allSatisfy { (0x21...0x7e).contains($0) }
     }
 
     /// True if `data` looks like a parcel rather than a bundle (a bundle is not JSON, §5).

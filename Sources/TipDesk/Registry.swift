@@ -11,15 +11,16 @@ public enum Delivery: Equatable, Sendable, CustomStringConvertible {
     case tipgate(String)
 
     public init(parsing text: String) throws {
-        // The rules a parcel's `deliver_to` must meet (§11.4), so nothing is logged as sent that
-        // the courier would then refuse; and no control or space, in a path either.
+        // A tipgate address meets a parcel's `deliver_to` rule (§11.4, `ForwardParcel.isDeliverTo`),
+        // so nothing is logged as sent that the courier would then refuse; a path has no
+        // control, space or bidi control either.
         let clean = !text.unicodeScalars.contains {
             $0.properties.isWhitespace || $0.value < 0x20 || (0x7f...0x9f).contains($0.value) || TerminalText.isBidiControl($0)
         }
         if text.hasPrefix("outbox:"), text.count > 7, clean {
             // Absolute, so it does not depend on where `forward` runs.
             self = .outbox(URL(fileURLWithPath: String(text.dropFirst(7))).standardizedFileURL.path)
-        } else if text.hasPrefix("tipgate:https://"), text.count > 16, text.utf8.count <= 2048 + 8, text.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) {
+        } else if text.hasPrefix("tipgate:"), text.count > 16, ForwardParcel.isDeliverTo(String(text.dropFirst(8))) {
             var url = String(text.dropFirst(8))
             while url.hasSuffix("/") { url.removeLast() }
             self = .tipgate(url)
