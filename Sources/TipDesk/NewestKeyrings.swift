@@ -94,15 +94,19 @@ extension VaultSession {
         let changed = try r.record(known)
         guard !changed.isEmpty else { return [] }
         try writeRegistry("orgs", r, in: w)
-        for c in changed.sorted(by: { names[$0.root]! < names[$1.root]! }) {
-            try AuditLog.append(
-                .org,
-                [
-                    "change": .string(c.conflicting ? "conflicting keyrings" : "newer keyring"), "name": .string(names[c.root]!),
-                    "root_key_id": .string(KeyIdentity.keyID(for: c.root).hex), "serial": .int(c.serial),
-                ], day: today, key: dataKey, in: w)
-        }
+        for c in changed.sorted(by: { names[$0.root]! < names[$1.root]! }) { try audit(c, of: names[c.root]!, in: w) }
         return changed.filter(\.conflicting).map { names[$0.root]! }.sorted()
+    }
+
+    /// The `org` audit entry of a change to an organization's record of keyrings (§11.5 steps
+    /// 6-7): a newer keyring, or conflicting keyrings of its newest serial.
+    func audit(_ c: KeyringChange, of name: String, in w: VaultWriter) throws {
+        try AuditLog.append(
+            .org,
+            [
+                "change": .string(c.conflicting ? "conflicting keyrings" : "newer keyring"), "name": .string(name),
+                "root_key_id": .string(KeyIdentity.keyID(for: c.root).hex), "serial": .int(c.serial),
+            ], day: today, key: dataKey, in: w)
     }
 
     /// The newest keyring of `root` among the forwards this vault holds (§11.5 step 6): an

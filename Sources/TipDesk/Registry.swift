@@ -335,14 +335,7 @@ extension VaultSession {
             try writeRegistry("orgs", r, in: w)
             try AuditLog.append(
                 .org, ["change": .string("add"), "name": .string(name), "root_key_id": .string(root.keyID.hex)], day: today, key: dataKey, in: w)
-            for c in found {
-                try AuditLog.append(
-                    .org,
-                    [
-                        "change": .string("conflicting keyrings"), "name": .string(name), "root_key_id": .string(root.keyID.hex),
-                        "serial": .int(c.serial),
-                    ], day: today, key: dataKey, in: w)
-            }
+            for c in found { try audit(c, of: name, in: w) }
         }
         return (KnownOrganization(name: name, root: root, added: today, newest: newest), .added)
     }
