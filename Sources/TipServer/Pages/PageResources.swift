@@ -8,6 +8,7 @@ import TipCrypto
 public struct PageResources: Sendable {
     /// Page languages in the order the language links show them.
     public static let languages = ["en", "ru", "uk", "uz", "ky", "tg"]
+    static let languageSet = Set(languages)
 
     /// tweetnacl as Debian packages it (node-tweetnacl 1.0.3+dfsg-3, nacl-fast.min.js). The
     /// SHA-384 goes into the page's integrity attribute; the SHA-512 is what the server checks
@@ -89,7 +90,7 @@ public struct PageResources: Sendable {
     /// so the choice travels in links and the form, never in a cookie.
     public static func language(explicit: String?, acceptLanguage: String?) -> String {
         if let e = explicit, languages.contains(e) { return e }
-        return AcceptLanguage.preferred(acceptLanguage ?? "", among: Set(languages)) ?? "en"
+        return AcceptLanguage.preferred(acceptLanguage ?? "", among: languageSet) ?? "en"
     }
 
     /// Scripts app.js starts as dedicated workers (not in a <script> tag, so with no SRI
